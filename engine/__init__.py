@@ -1,0 +1,1 @@
+"""The case engine: everything that is not a web page (never imports Flask)."""
