@@ -1,0 +1,168 @@
+"""Use cases on cases: register a lead (starts the process), transfer a lead (§16), read a case and the ledger."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from . import access, audit, clock, deadlines, forms
+from .errors import Forbidden, NotFound, ValidationFailed
+from .instances import start_instance
+from .models import Case, Department, Document, HumanTask, Obligor, ObligorGroup, ProcessInstance
+from .runtime import Actor, Engine
+from .views import case_view, task_item
+
+LEDGER_FIELDS = ("id", "number", "title", "stage", "status", "department", "overdue")
+
+
+def register_lead(engine: Engine, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """Register a lead: the case enters the case database and ledger at once, and its process starts."""
+    if not actor.has("officer"):
+        raise Forbidden("只有经办人可以登记线索")
+    with engine.db.transaction() as s:
+        forms.check(engine.config.bpmn_dir, "register_lead", data, {})
+        department = s.get(Department, data["department"])
+        if department is None:
+            raise ValidationFailed("承办部门不存在", {"department": "部门不存在"})
+        if not access.sees_everything(actor) and data["department"] != actor.department:
+            raise Forbidden("只能为本部门登记线索")
+        found_on = date.fromisoformat(data["found_on"])
+        if found_on > clock.today():
+            raise ValidationFailed("\"发现日期\"不能晚于今天", {"found_on": "发现日期不能晚于今天"})
+        now = clock.now()
+        case = Case(title=data["title"], lead_source=data["lead_source"], description=data["description"],
+                    location=data["location"], found_on=found_on, department_id=data["department"],
+                    status="open", stage="lead", created_at=now, created_by=actor.username, variables={})
+        s.add(case)
+        s.flush()
+        sync_obligors(s, case, data.get("obligors") or [])
+        audit.record(s, who=actor.username, event_name="note", case_id=case.id, title=f"线索登记：{case.title}",
+                     detail={"after": data})
+        start_data = {"case_id": case.id, "title": case.title, "lead_source": case.lead_source,
+                      "description": case.description, "location": case.location,
+                      "found_on": case.found_on.isoformat(), "department": case.department_id,
+                      "lead_registered_on": clock.today().isoformat(),
+                      "obligors": [obligor_dict(o) for o in case.obligors]}
+        start_instance(engine, s, "eco_damage_claim", actor, start_data, case=case)
+        return case_view(s, actor, case)
+
+
+def obligor_dict(o: Obligor) -> dict[str, Any]:
+    return {"id": o.id, "name": o.name, "kind": o.kind, "uscc": o.uscc, "id_number": o.id_number,
+            "address": o.address, "legal_representative": o.legal_representative, "position": o.position,
+            "work_unit": o.work_unit, "contact": o.contact, "group": o.group_no, "released": o.released}
+
+
+def sync_obligors(session: Session, case: Case, items: list[dict[str, Any]]) -> None:
+    """Make the case's obligor rows match a submitted list (kept in order; the group defaults to 1)."""
+    existing = {o.position_no: o for o in session.execute(select(Obligor).where(Obligor.case_id == case.id)).scalars()}
+    for index, item in enumerate(items):
+        row = existing.pop(index, None)
+        if row is None:
+            row = Obligor(case_id=case.id, position_no=index)
+            session.add(row)
+        row.name, row.kind = item["name"], item["kind"]
+        row.uscc = item.get("uscc") or None
+        row.id_number = item.get("id_number") or None
+        for key in ("address", "legal_representative", "position", "work_unit", "contact"):
+            setattr(row, key, item.get(key) or "")
+        row.group_no = int(item.get("group") or 1)
+    for row in existing.values():
+        session.delete(row)
+    session.flush()
+    session.refresh(case, ["obligors"])
+
+
+def transfer_lead(engine: Engine, actor: Actor, case_id: int, to_department: str, reason: str) -> dict[str, Any]:
+    """Hand an undecided lead to another department (§16 线索移送); its open tasks move with it."""
+    with engine.db.transaction() as s:
+        case = access.case_for(s, actor, case_id)
+        if not (actor.has("officer") or actor.has("supervisor") or actor.has("admin")):
+            raise Forbidden("您没有移送线索的权限")
+        if case.status != "open" or case.stage != "lead":
+            raise ValidationFailed("只有尚未决定是否索赔的线索可以移送", {"case": "案件已进入索赔程序"})
+        if not reason.strip():
+            raise ValidationFailed("\"移送理由\"为必填项", {"reason": "必填"})
+        target = s.get(Department, to_department)
+        if target is None or to_department == case.department_id:
+            raise ValidationFailed("\"移送部门\"不存在或与原部门相同", {"department": "部门无效"})
+        before = case.department_id
+        case.department_id = to_department
+        for task in s.execute(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open",
+                                                      HumanTask.department_id == before)).scalars():
+            task.department_id = to_department
+            task.assignee = None
+        audit.record(s, who=actor.username, event_name="note", case_id=case.id, title=f"线索移送至{target.name}",
+                     detail={"department": {"before": before, "after": to_department}, "reason": reason})
+        return case_view(s, actor, case)
+
+
+def get_case(engine: Engine, actor: Actor, case_id: int) -> dict[str, Any]:
+    with engine.db.transaction() as s:
+        return case_view(s, actor, access.case_for(s, actor, case_id))
+
+
+def ledger(engine: Engine, actor: Actor, stage: str | None = None, department: str | None = None,
+           overdue: bool | None = None, q: str | None = None, status: str | None = None,
+           page: int = 1, per_page: int = 20) -> dict[str, Any]:
+    """The ledger (台账): cases visible to the caller, newest first, filtered and paginated."""
+    page, per_page = max(1, page), min(max(1, per_page), 200)
+    with engine.db.transaction() as s:
+        query = access.visible_cases(actor, select(Case))
+        if stage:
+            query = query.where(Case.stage == stage)
+        if status:
+            query = query.where(Case.status == status)
+        if department:
+            query = query.where(Case.department_id == department)
+        if overdue is not None:
+            query = query.where(Case.overdue.is_(overdue))
+        if q:
+            like = f"%{q}%"
+            query = query.where(or_(Case.title.like(like), Case.number.like(like), Case.location.like(like)))
+        total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = s.execute(query.order_by(Case.id.desc()).offset((page - 1) * per_page).limit(per_page)).scalars().all()
+        rows_cases: list[Case] = list(rows)  # type: ignore[arg-type]
+        items = [{"id": c.id, "number": c.number, "title": c.title, "stage": c.stage, "status": c.status,
+                  "department": c.department_id, "overdue": c.overdue, "lead_source": c.lead_source,
+                  "found_on": c.found_on.isoformat(), "created_at": c.created_at.isoformat()} for c in rows_cases]
+        return {"items": items, "total": int(total), "page": page, "per_page": per_page}
+
+
+def case_tasks(session: Session, case_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.state == "open")
+                           .order_by(HumanTask.created_at, HumanTask.id)).scalars()
+    return [task_item(session, t) for t in rows]
+
+
+def groups_of(session: Session, case_id: int) -> list[dict[str, Any]]:
+    out = []
+    for g in session.execute(select(ObligorGroup).where(ObligorGroup.case_id == case_id)
+                             .order_by(ObligorGroup.group_no)).scalars():
+        names = [o.name for o in session.execute(select(Obligor).where(
+            Obligor.case_id == case_id, Obligor.group_no == g.group_no).order_by(Obligor.position_no)).scalars()]
+        out.append({"id": g.group_no, "obligors": names, "stage": g.stage, "outcome": g.outcome,
+                    "failure_reason": g.failure_reason, "obligations": []})
+    return out
+
+
+def documents_of(session: Session, case_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(select(Document).where(Document.case_id == case_id).order_by(Document.id)).scalars()
+    return [{"id": d.id, "form": d.form, "title": d.title, "version": d.version, "group": d.group_no,
+             "filename": d.filename, "created_at": d.created_at.isoformat(), "created_by": d.created_by,
+             "task": d.task} for d in rows]
+
+
+def instance_of(session: Session, case_id: int, process_id: str = "eco_damage_claim") -> ProcessInstance:
+    inst = session.execute(select(ProcessInstance).where(ProcessInstance.case_id == case_id,
+                                                         ProcessInstance.process_id == process_id)
+                           .order_by(ProcessInstance.id.desc()).limit(1)).scalar()
+    if inst is None:
+        raise NotFound("案件流程实例不存在")
+    return inst
+
+
+__all__ = ["register_lead", "transfer_lead", "get_case", "ledger", "deadlines"]
