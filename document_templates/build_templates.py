@@ -170,8 +170,8 @@ def body(doc: Container, text: str, **kwargs: object) -> Paragraph:
 
 
 def line(doc: Container, text: str, **kwargs: object) -> Paragraph:
-    """A body line without indent (party blocks, 此致 addressee)."""
-    return par(doc, text, **kwargs)  # type: ignore[arg-type]
+    """A left-aligned body line without indent (party blocks, 此致 addressee)."""
+    return par(doc, text, align=LEFT, **kwargs)  # type: ignore[arg-type]
 
 
 def heading(doc: Container, text: str, value: str | None = None, *, font: str = HEITI) -> Paragraph:
@@ -278,6 +278,8 @@ def add_row(table: Table, widths_cm: Sequence[float], *, min_height_cm: float | 
     if min_height_cm is not None:
         row.height = Cm(min_height_cm)
         row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.insert(0, OxmlElement("w:cantSplit"))  # a row is never broken across pages
     return row
 
 
@@ -290,7 +292,7 @@ def cell_text(cell: _Cell, text: str, *, align: WD_PARAGRAPH_ALIGNMENT = CENTER,
 # Forms 1 and 3: registration tables
 # ------------------------------------------------------------------------------------------------
 
-REG_WIDTHS = (1.2, 3.5, 5.4, 1.9, 3.6)  # 15.6 cm = A4 width − margins
+REG_WIDTHS = (1.0, 4.2, 4.3, 1.7, 4.4)  # 15.6 cm = A4 width − margins
 DIVISION_NOTE = "（具体承担工作单位的内设承担部门，比如法规处）"
 DEPARTMENT_NOTE = "（权利人指定的部门或机构，比如生态环境厅）"
 
@@ -310,7 +312,7 @@ def _tag_row(table: Table, text: str) -> None:
 
 def _obligor_row(table: Table, label: str, value: str, merge: str,
                  extra: tuple[str, str] | None = None, vertical_label: str | None = None) -> None:
-    row = add_row(table, REG_WIDTHS, min_height_cm=0.9)
+    row = add_row(table, REG_WIDTHS, min_height_cm=0.8)
     c = row.cells
     c[0]._tc.vMerge = merge
     if vertical_label:
@@ -370,12 +372,12 @@ def registration_form(
     _tag_row(table, "{%tr endfor %}")
 
     _signed_box(table, [reason_label], None, f"{{{{ {reason_key}|paras }}}}", "经办人：",
-                "{{ officer_name }}", "{{ registered_on|cn_date }}", min_height_cm=6.5)
+                "{{ officer_name }}", "{{ registered_on|cn_date }}", min_height_cm=5.0)
     _signed_box(table, ["机构负责人", "意\u3000\u3000见"], DIVISION_NOTE, "{{ division.opinion|paras }}",
-                "签名：", "{{ division.signer }}", "{{ division.signed_on|cn_date }}", min_height_cm=4.0)
+                "签名：", "{{ division.signer }}", "{{ division.signed_on|cn_date }}", min_height_cm=3.4)
     _signed_box(table, ["部门负责人", "意\u3000\u3000见"], DEPARTMENT_NOTE, "{{ department.opinion|paras }}",
-                "签名：", "{{ department.signer }}", "{{ department.signed_on|cn_date }}", min_height_cm=4.0)
-    row = add_row(table, REG_WIDTHS, min_height_cm=1.6)
+                "签名：", "{{ department.signer }}", "{{ department.signed_on|cn_date }}", min_height_cm=3.4)
+    row = add_row(table, REG_WIDTHS, min_height_cm=1.4)
     c = row.cells
     cell_text(c[0].merge(c[1]), "备\u3000\u3000注")
     cell_text(c[2].merge(c[4]), "{{ remarks|paras }}", align=LEFT)
@@ -584,12 +586,12 @@ def form5() -> DocumentObject:
     blank(doc, 2)
 
     # seal / signature block: borderless two-column table
-    widths = (7.8, 7.8)
+    widths = (8.6, 7.0)
     table = new_table(doc, widths, borders=False)
     row = add_row(table, widths)
     left, right = row.cells
     left.vertical_alignment = right.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
-    par(left, "赔偿权利人或其指定部门、机构（盖章）", align=LEFT, line_pt=None, first=True)
+    par(left, "赔偿权利人或其指定部门、机构\n（盖章）", align=LEFT, line_pt=None, first=True)
     par(left, "{{ claimant.name }}", align=LEFT, line_pt=None, before=6)
     par(left, "法定代表人（签字）", align=LEFT, line_pt=None, before=48, after=36)
     tag(right, "{%p for o in obligors %}", first=True)
@@ -624,12 +626,12 @@ def form6() -> DocumentObject:
               "{% if claimant.contact %}（{{ claimant.contact }}）{% endif %}")
     tag(doc, "{%p for o in obligors %}")
     tag(doc, "{%p if o.kind == 'company' %}")
-    line(doc, "申请人（赔偿义务人）：{{ o.name }}")
+    line(doc, "申请人（赔偿义务人）：{{ o.name }}", before=8)
     line(doc, "统一社会信用代码：{{ o.uscc }}")
     line(doc, "法定代表人（负责人）：{{ o.legal_representative }}" + POSITION_SUFFIX)
     line(doc, "地址（联系方式）：{{ o.address }}" + CONTACT_SUFFIX)
     tag(doc, "{%p else %}")
-    line(doc, "申请人（赔偿义务人）：{{ o.name }}")
+    line(doc, "申请人（赔偿义务人）：{{ o.name }}", before=8)
     line(doc, "身份证号码：{{ o.id_number }}")
     line(doc, "工作单位或职业：{{ o.work_unit }}")
     line(doc, "住址（联系方式）：{{ o.address }}" + CONTACT_SUFFIX)
