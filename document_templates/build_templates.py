@@ -292,7 +292,7 @@ def cell_text(cell: _Cell, text: str, *, align: WD_PARAGRAPH_ALIGNMENT = CENTER,
 # Forms 1 and 3: registration tables
 # ------------------------------------------------------------------------------------------------
 
-REG_WIDTHS = (1.0, 4.2, 4.3, 1.7, 4.4)  # 15.6 cm = A4 width − margins
+REG_WIDTHS = (1.0, 4.2, 3.9, 1.7, 4.8)  # 15.6 cm = A4 width − margins
 DIVISION_NOTE = "（具体承担工作单位的内设承担部门，比如法规处）"
 DEPARTMENT_NOTE = "（权利人指定的部门或机构，比如生态环境厅）"
 
