@@ -65,13 +65,14 @@ def deliver(engine: Engine, actor: Actor, case_id: int, name: str, payload: Any)
             run = start_instance(engine, s, STARTS[name], actor, {"case_id": case.id, "title": case.title}, case=case)
             _send(run, event, name)
         else:
-            group = payload.get("group")
             delivered = False
             for inst in instances:
                 run = open_run(engine, s, inst, actor)
-                if not _waits_for(run, name, group):
+                try:
+                    run.wf.send_event(event)
+                except WorkflowException:  # this instance does not wait for it; try the next
                     continue
-                _send(run, event, name)
+                advance(run, lambda wf: None)
                 delivered = True
                 break
             if not delivered:
@@ -80,14 +81,6 @@ def deliver(engine: Engine, actor: Actor, case_id: int, name: str, payload: Any)
                      title=f"收到消息：{name}", detail={"payload": payload})
         s.flush()
         return case_view(s, actor, case)
-
-
-def _waits_for(run: Any, name: str, group: Any) -> bool:
-    for pending in run.wf.waiting_events():
-        if getattr(pending.event_definition, "name", None) != name:
-            continue
-        return True
-    return False
 
 
 def _send(run: Any, event: BpmnEvent, name: str) -> None:

@@ -162,7 +162,8 @@ def _check_guard(run: Any, spiff: Any, props: dict[str, str], data: dict[str, An
     guard = props.get("guard")
     if not guard:
         return
-    scope = {**spiff.data, **data}
+    fields = forms.schema(run.engine.config.bpmn_dir, props.get("form", spiff.task_spec.name)).get("properties", {})
+    scope = {**dict.fromkeys(fields), **spiff.data, **data}
     try:
         ok = run.script_engine.environment.evaluate(guard, scope)
     except Exception as exc:

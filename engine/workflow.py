@@ -121,14 +121,17 @@ def properties(task: Task) -> dict[str, str]:
 
 def waiting_timers(wf: BpmnWorkflow) -> list[tuple[Task, str]]:
     """(task, due ISO time) for every timer the instance waits on."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
     from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
     found = []
     for task in wf.get_tasks(state=TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, TimerEventDefinition):
-            details = definition.details(task)
-            found.append((task, str(details.value)))
+        # An event-based gateway waits on several definitions at once; its timers count too.
+        candidates = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+        for candidate in candidates:
+            if isinstance(candidate, TimerEventDefinition):
+                found.append((task, str(candidate.details(task).value)))
     return found
 
 

@@ -133,12 +133,17 @@ def build(session: Session, case: Case, form: int, data: dict[str, Any]) -> dict
                    court=data.get("confirmation_court"), applied_on=_d(data.get("confirmation_applied_on")))
     elif form == 7:
         meetings = data.get("meetings") or []
+        served = _d(data.get("served_on"))
+        # Form 7 is drawn for a confirmed agreement; after a judgment the judgment stands in its blanks.
+        by_judgment = data.get("obligation_source") == "judgment"
         ctx.update(
             case_name=case.title, investigation_started_on=_d(data.get("investigation_started_on")),
-            facts_found=data.get("facts_found"), notice_served_on=_d(data.get("served_on")),
-            meetings_from=_d(meetings[0]["date"]) if meetings else None,
-            meetings_to=_d(meetings[-1]["date"]) if meetings else None, meeting_count=len(meetings) or None,
-            agreement_name=data.get("agreement_name"), confirmation_applied_on=_d(data.get("confirmation_applied_on")),
-            court=data.get("enforcement_court"), confirmation_number=data.get("confirmation_number"),
+            facts_found=data.get("facts_found"), notice_served_on=served,
+            meetings_from=_d(meetings[0]["date"]) if meetings else served,
+            meetings_to=_d(meetings[-1]["date"]) if meetings else served, meeting_count=len(meetings),
+            agreement_name=data.get("judgment_number") if by_judgment else data.get("agreement_name"),
+            confirmation_applied_on=_d(data.get("filed_on") if by_judgment else data.get("confirmation_applied_on")),
+            court=data.get("enforcement_court"),
+            confirmation_number=data.get("judgment_number") if by_judgment else data.get("confirmation_number"),
             defaulting_obligors=data.get("defaulting_obligors"), applied_on=_d(data.get("applied_on")))
     return {k: v for k, v in ctx.items() if v is not None}

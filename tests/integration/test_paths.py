@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .driver import Case
+import pytest
+
+from engine import cases, tasks
+from engine.errors import ValidationFailed
+from engine.users import get_actor
+
+from .driver import COMPANY, Case
 
 
 def test_lead_closed(engine):
@@ -28,3 +34,277 @@ def test_happy_path_compensation_to_case_closed(engine):
     assert view["status"] == "case_closed"
     assert sorted(d["form"] for d in view["documents"]) == [1, 2, 4, 5]
     assert view["groups"][0]["outcome"] == "closed"
+
+
+def test_rejected_approval_goes_back_and_resubmission_succeeds(engine):
+    case = Case(engine)
+    case.do("screen_lead", {"screening_result": "start_claim", "screening_reason": "符合启动情形"})
+    case.do("register_claim_start", {"cause": "违法排污", "case_summary": "初稿", "obligors": []})
+    view = case.do("approve_claim_start_division", {"approved": False, "opinion": "赔偿义务人未列明，请补充"})
+    assert [t["task"] for t in view["tasks"]] == ["register_claim_start"]
+    assert view["number"] is None
+    detail = tasks.get_task(engine, case.officer, view["tasks"][0]["id"])
+    assert detail["data"]["cause"] == "违法排污"
+    case.do("register_claim_start", {"cause": "违法排污", "case_summary": "补充后", "obligors": [dict(COMPANY)]})
+    case.do("approve_claim_start_division", {"approved": True, "opinion": "同意"})
+    view = case.do("approve_claim_start_department", {"approved": True, "opinion": "同意"})
+    assert view["number"] == "环赔〔2026〕1号"
+    assert "conduct_investigation" in [t["task"] for t in view["tasks"]]
+    assert view["variables"]["claim_start_department"]["signer"] == "张厅长"
+
+
+def test_claim_terminated(engine):
+    case = Case(engine)
+    case.start_claim()
+    case.investigate(conclusion="terminate")
+    case.do("register_claim_termination", {"termination_reason": "赔偿义务人已依法破产且无财产"})
+    case.do("approve_termination_division", {"approved": True, "opinion": "同意终止"})
+    view = case.do("approve_termination_department", {"approved": True, "opinion": "同意终止"})
+    assert view["status"] == "claim_terminated"
+    assert sorted(d["form"] for d in view["documents"]) == [1, 2, 3]
+    assert view["tasks"] == []
+
+
+@pytest.mark.parametrize(("outcome", "reason"), [
+    ("obligor_absent", "obligor_absent_or_withdrew"), ("obligor_withdrew", "obligor_absent_or_withdrew"),
+    ("other_failure", "other")])
+def test_consultation_fails_at_a_meeting(engine, outcome, reason):
+    case = Case(engine)
+    case.start_claim()
+    case.investigate()
+    case.prepare_and_serve()
+    case.do("record_obligor_reply", {"obligor_reply": "accepts", "replied_on": case.today()})
+    view = case.meeting(outcome)
+    assert view["groups"][0]["failure_reason"] == reason
+    assert [t["task"] for t in view["tasks"] if t["task"] != "notify_court_procuratorate"] == ["file_lawsuit"]
+
+
+def test_obligor_refuses(engine):
+    case = Case(engine)
+    case.start_claim()
+    case.investigate()
+    case.prepare_and_serve()
+    view = case.do("record_obligor_reply", {"obligor_reply": "refuses", "replied_on": case.today()})
+    assert view["groups"][0]["failure_reason"] == "obligor_refused"
+
+
+def test_no_reply_by_the_reply_date_fails_consultation(engine):
+    case = Case(engine)
+    case.start_claim()
+    case.investigate()
+    case.prepare_and_serve()
+    assert "record_obligor_reply" in case.open_tasks()
+    case.advance("P40D")  # past 2026-07-08
+    view = case.view()
+    assert view["groups"][0]["failure_reason"] == "obligor_refused"
+    assert "record_obligor_reply" not in case.open_tasks()
+    assert "file_lawsuit" in case.open_tasks()
+
+
+def test_three_meeting_limit_and_three_meetings_failure(engine):
+    case = Case(engine)
+    case.start_claim()
+    case.investigate()
+    case.prepare_and_serve()
+    case.do("record_obligor_reply", {"obligor_reply": "accepts", "replied_on": case.today()})
+    case.meeting("continue")
+    case.meeting("continue")
+    with pytest.raises(ValidationFailed) as refused:
+        case.meeting("continue")
+    assert "不超过3次" in refused.value.message
+    assert "meeting_outcome" in refused.value.fields
+    assert "record_consultation_meeting" in case.open_tasks()
+    view = case.meeting("deadlocked")
+    assert view["groups"][0]["failure_reason"] == "three_meetings"
+
+
+def test_ninety_day_period_exceeded(engine):
+    case = Case(engine)
+    case.start_claim()
+    case.investigate()
+    case.advance("P32D")  # 2026-07-03
+    case.prepare_and_serve(served_on="2026-07-03")
+    case.do("record_obligor_reply", {"obligor_reply": "accepts", "replied_on": case.today()})
+    case.meeting("continue")
+    deadline = [d for d in case.view()["deadlines"] if d["name"] == "consultation"][0]
+    assert deadline["due_on"] == "2026-10-08"
+    assert "国庆节" in deadline["basis"]
+    case.advance("P97D")  # 2026-10-08, the last day of the period (rolled over from National Day)
+    assert "record_consultation_meeting" in case.open_tasks()
+    case.advance("P1D")
+    view = case.view()
+    assert view["groups"][0]["failure_reason"] == "deadline_exceeded"
+    assert "file_lawsuit" in case.open_tasks()
+
+
+def test_litigation_then_enforcement_when_payment_is_not_made(engine):
+    case = Case(engine)
+    case.start_claim()
+    case.investigate()
+    case.prepare_and_serve()
+    case.do("record_obligor_reply", {"obligor_reply": "refuses", "replied_on": case.today()})
+    case.do("file_lawsuit", {"lawsuit_court": "福州市中级人民法院", "filed_on": case.today(), "lawsuit_basis": "consultation_failed",
+                             "claims": "判令被告赔偿生态环境损害"})
+    case.do("record_judgment", {"judgment_number": "（2026）闽01民初100号", "effective_on": case.today(), "remedy": "compensation",
+                                "compensation_amount": "800000.00", "payment_due_on": "2026-08-31", "judgment_summary": "被告赔偿80万元"})
+    assert "record_compensation_payment" in case.open_tasks()
+    case.advance("P100D")
+    assert "apply_enforcement" in case.open_tasks()
+    case.do("apply_enforcement", {"enforcement_court": "福州市中级人民法院", "applied_on": case.today(), "agent_name": "王经办",
+                                  "agent_unit_position": "省生态环境厅法规处科员", "facts_found": "被告未按判决缴纳赔偿金",
+                                  "defaulting_obligors": "福州某化工有限公司"})
+    case.do("record_credit_sanction", {"measures": "纳入失信名单，限制参与政府采购", "reported_on": case.today()})
+    view = case.do("close_case", {"closed_on": case.today(), "closing_summary": "已申请强制执行", "publish": False})
+    assert view["status"] == "case_closed"
+    assert 7 in [d["form"] for d in view["documents"]]
+
+
+def test_judicial_confirmation_and_restoration_evaluated_twice(engine):
+    case = Case(engine)
+    case.start_claim()
+    case.investigate(needs_assessment=True)
+    case.prepare_and_serve()
+    case.agree(remedy="restoration", judicial=True)
+    case.do("record_judicial_confirmation", {"confirmed": True, "court": "福州市中级人民法院", "confirmation_number": "（2026）闽01民特5号",
+                                             "confirmed_on": case.today()})
+    case.do("record_restoration_plan", {"restoration_plan": "河道底泥清淤并补植水生植物", "restorer": "某环境修复公司",
+                                        "restoration_due_on": "2027-06-30"})
+    case.do("record_restoration_completion", {"completed_on": case.today(), "completion_report": "已完成清淤"})
+    view = case.do("evaluate_restoration_effect", {"evaluated_on": case.today(), "evaluator": "某评估机构", "target_met": False,
+                                                   "evaluation_notes": "镍浓度仍超标"})
+    assert "record_restoration_completion" in [t["task"] for t in view["tasks"]]
+    case.do("record_restoration_completion", {"completed_on": case.today(), "completion_report": "补充修复完成"})
+    case.do("evaluate_restoration_effect", {"evaluated_on": case.today(), "evaluator": "某评估机构", "target_met": True,
+                                            "evaluation_notes": "达到修复目标"})
+    view = case.do("report_performance_to_authorities", {"report_needed": True, "reported_to": "福州市生态环境局",
+                                                         "reported_on": case.today()})
+    assert sorted(d["form"] for d in view["documents"]) == [1, 2, 4, 5, 6]
+    history_titles = [h["title"] for h in view["history"]]
+    assert sum("修复效果评估" in t for t in history_titles if t.startswith("办结")) == 2
+
+
+def test_restoration_supervision_cycle_and_completion_message(engine):
+    from engine import messages
+
+    case = Case(engine)
+    case.start_claim()
+    case.investigate()
+    case.prepare_and_serve()
+    case.agree(remedy="restoration")
+    case.do("record_restoration_plan", {"restoration_plan": "补植", "restorer": "义务人自行修复", "restoration_due_on": "2027-06-30"})
+    case.advance("P31D")
+    assert "supervise_restoration" in case.open_tasks()
+    case.do("supervise_restoration", {"visited_on": case.today(), "progress": "已完成一半"})
+    messages.deliver(engine, case.officer, case.id, "restoration_completed", {"completed_on": case.today(), "report": "已完成"})
+    assert "evaluate_restoration_effect" in case.open_tasks()
+
+
+def test_unconfirmed_agreement_not_performed_leads_to_lawsuit(engine):
+    case = Case(engine)
+    case.start_claim()
+    case.investigate()
+    case.prepare_and_serve()
+    case.agree(remedy="compensation", judicial=False)
+    case.advance("P220D")  # past the 2026-12-31 payment date
+    assert "file_lawsuit" in case.open_tasks()
+
+
+def test_court_notice_received_in_time(engine):
+    from engine import messages
+
+    case = Case(engine)
+    messages.deliver(engine, case.officer, case.id, "pil_case_accepted",
+                     {"court": "福州市中级人民法院", "case_number": "（2026）闽01民初9号", "accepted_on": case.today()})
+    view = messages.deliver(engine, case.officer, case.id, "court_notice_received",
+                            {"court": "福州市中级人民法院", "received_on": case.today()})
+    assert "coordinate_with_court" in [t["task"] for t in view["tasks"]]
+    assert "chase_court_notice" not in [t["task"] for t in view["tasks"]]
+
+
+def test_court_notice_late_is_chased(engine):
+    from engine import messages
+    from engine.errors import Conflict
+
+    case = Case(engine)
+    messages.deliver(engine, case.officer, case.id, "pil_case_accepted",
+                     {"court": "福州市中级人民法院", "case_number": "（2026）闽01民初9号", "accepted_on": "2026-06-01"})
+    case.advance("P10D")
+    assert "chase_court_notice" not in case.open_tasks()
+    case.advance("P1D")
+    assert "chase_court_notice" in case.open_tasks()
+    case.do("chase_court_notice", {"chased_on": case.today(), "chase_note": "电话催告"})
+    messages.deliver(engine, case.officer, case.id, "court_notice_received", {"court": "福州市中级人民法院", "received_on": case.today()})
+    assert "coordinate_with_court" in case.open_tasks()
+    with pytest.raises(Conflict):
+        messages.deliver(engine, case.officer, case.id, "court_notice_received", {"court": "X", "received_on": case.today()})
+
+
+def test_assessment_time_is_not_counted_in_the_investigation_period(engine):
+    case = Case(engine)
+    case.start_claim()
+    before = [d for d in case.view()["deadlines"] if d["name"] == "investigation"][0]
+    case.do("conduct_investigation", {
+        "investigation_methods": ["documents"], "investigators": "王经办", "investigation_started_on": case.today(),
+        "investigation_scope": "下游河段", "damage_exists": True, "damage_extent": "5公里", "damage_degree": "中度",
+        "obligor_identified": True, "damage_facts": "偷排", "needs_assessment": True})
+    case.do("choose_assessment_method", {"assessment_method": "institution", "institution": "某鉴定所"})
+    case.advance("P20D")
+    case.do("record_assessment_result", {"restorability": "restorable", "damage_amount": "100.00",
+                                         "assessment_summary": "可修复", "report_title": "报告"})
+    after = [d for d in case.view()["deadlines"] if d["name"] == "investigation"][0]
+    assert after["paused_days"] == 20
+    assert "暂停计算 20 日" in after["basis"]
+    assert after["due_on"] > before["due_on"]
+
+
+def test_expert_assessment_needs_the_three_confirmations(engine):
+    case = Case(engine)
+    case.start_claim()
+    case.do("conduct_investigation", {
+        "investigation_methods": ["documents"], "investigators": "王经办", "investigation_started_on": case.today(),
+        "investigation_scope": "下游河段", "damage_exists": True, "damage_extent": "5公里", "damage_degree": "轻微",
+        "obligor_identified": True, "damage_facts": "偷排", "needs_assessment": True})
+    with pytest.raises(ValidationFailed) as refused:
+        case.do("choose_assessment_method", {"assessment_method": "expert", "facts_simple": True})
+    assert "专家" in refused.value.message
+
+
+def test_periodic_screening_lists_pending_leads(engine):
+    from engine.screening import ensure_screening
+    from engine.tasks import inbox
+
+    Case(engine)
+    assert ensure_screening(engine) == 6
+    assert ensure_screening(engine) == 0
+    case_officer = get_actor(engine, "officer1")
+    assert not [t for t in inbox(engine, case_officer, "group")["items"] if t["task"] == "screen_pending_leads"]
+    Case(engine).advance("P31D")
+    items = [t for t in inbox(engine, case_officer, "group")["items"] if t["task"] == "screen_pending_leads"]
+    assert len(items) == 1 and items[0]["department"] == "eco_env"
+    detail = tasks.get_task(engine, case_officer, items[0]["id"])
+    assert detail["form"]["title"] == "定期筛查案件线索"
+
+
+def test_invalid_data_is_refused_with_the_field_named_and_nothing_changes(engine):
+    case = Case(engine)
+    item = case.task("screen_lead")
+    with pytest.raises(ValidationFailed) as refused:
+        tasks.complete(engine, case.officer, item["id"], {"screening_result": "maybe"})
+    assert "screening_result" in refused.value.fields
+    assert case.open_tasks() == ["screen_lead"]
+    bad = dict(COMPANY, uscc="91350100M000100Y44")
+    case.do("screen_lead", {"screening_result": "start_claim", "screening_reason": "是"})
+    with pytest.raises(ValidationFailed) as refused:
+        case.do("register_claim_start", {"cause": "x", "case_summary": "y", "obligors": [bad]})
+    assert "obligors.0.uscc" in refused.value.fields
+    assert "统一社会信用代码" in refused.value.fields["obligors.0.uscc"]
+
+
+def test_other_department_cannot_see_the_case(engine):
+    from engine.errors import NotFound
+
+    case = Case(engine)
+    with pytest.raises(NotFound):
+        cases.get_case(engine, get_actor(engine, "officer2"), case.id)
+    with pytest.raises(NotFound):
+        tasks.get_task(engine, get_actor(engine, "officer2"), case.task("screen_lead")["id"])
