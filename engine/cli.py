@@ -32,6 +32,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         if load_demo(engine):
             print("已创建演示用户（密码 demo）和演示案件")
+    from .screening import ensure_screening
+    from .timers import start_timer_loop
+
+    ensure_screening(engine)
+    start_timer_loop(engine)
     app = create_app(engine)
     print(f"eco-claims 服务：http://{args.host}:{args.port}/healthz")
     app.run(host=args.host, port=args.port, threaded=True)
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="运行网页服务和调度")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)
-    serve.add_argument("--database", dest="database", default=None)
+    serve.add_argument("--database", dest="database", default=argparse.SUPPRESS)
     serve.add_argument("--demo", action="store_true", help="演示模式：模拟时钟和演示数据")
     serve.set_defaults(func=cmd_serve)
     user = sub.add_parser("user", help="创建或更新用户")

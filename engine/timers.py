@@ -103,3 +103,20 @@ def _persist(engine: Engine) -> None:
             s.add(Setting(key="simulated_now", value=clock.now().isoformat()))
         else:
             row.value = clock.now().isoformat()
+
+
+def start_timer_loop(engine: Engine, every_seconds: float = 2.0) -> None:
+    """Fire due timers in a background thread of the serving process (one process; APScheduler replaces it)."""
+    import logging
+    import threading
+    import time
+
+    def loop() -> None:
+        while True:
+            try:
+                fire_due_timers(engine)
+            except Exception:  # a failing round must not stop the loop; the next round retries
+                logging.getLogger(__name__).exception("timer round failed")
+            time.sleep(every_seconds)
+
+    threading.Thread(target=loop, name="eco-claims-timers", daemon=True).start()
