@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from . import access, audit, clock, deadlines, forms
+from . import access, audit, clock, forms
 from .errors import Forbidden, NotFound, ValidationFailed
 from .instances import start_instance
 from .models import Case, Department, Document, HumanTask, Obligor, ObligorGroup, ProcessInstance
@@ -163,6 +163,3 @@ def instance_of(session: Session, case_id: int, process_id: str = "eco_damage_cl
     if inst is None:
         raise NotFound("案件流程实例不存在")
     return inst
-
-
-__all__ = ["register_lead", "transfer_lead", "get_case", "ledger", "deadlines"]

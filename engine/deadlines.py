@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -128,7 +128,3 @@ def any_overdue(session: Session, case_id: int) -> bool:
     today = clock.today()
     return session.execute(select(Deadline.id).where(
         Deadline.case_id == case_id, Deadline.state == "running", Deadline.due_on < today).limit(1)).first() is not None
-
-
-def plus_days(day: date, days: int) -> date:
-    return day + timedelta(days=days)

@@ -83,7 +83,7 @@ def start_instance(engine: Engine, session: Session, process_id: str, actor: Act
     bundle = bundle_for(session, process_id)
     holder: list[Run] = []
     script_engine = _script_engine(holder)
-    loaded = load_state_from_bundle(engine, session, bundle.id, script_engine)
+    loaded = new_workflow(_bundle_json(engine, session, bundle.id), script_engine)
     now = clock.now()
     instance = ProcessInstance(case_id=case.id if case else None, department_id=department, process_id=process_id,
                                bundle_id=bundle.id, state="", created_at=now, updated_at=now)
@@ -97,19 +97,6 @@ def start_instance(engine: Engine, session: Session, process_id: str, actor: Act
     start.data.update(data)
     advance(run, lambda wf: None)
     return run
-
-
-def load_state_from_bundle(engine: Engine, session: Session, bundle_id: int,
-                           script_engine: CaseScriptEngine) -> BpmnWorkflow:
-    import json
-
-    from .workflow import serializer
-
-    specs = json.loads(_bundle_json(engine, session, bundle_id))
-    spec_conv = serializer().from_dict
-    spec = spec_conv(specs["spec"])
-    subs = {name: spec_conv(s) for name, s in specs["subprocess_specs"].items()}
-    return new_workflow(spec, subs, script_engine)
 
 
 def advance(run: Run, action: Callable[[BpmnWorkflow], None], fire_timers: bool = False) -> Incident | None:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -40,6 +39,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+from .dates import parse_iso_date
 
 __all__ = [
     "CHINA_TZ",
@@ -77,7 +78,6 @@ _HOLIDAY_NAMES_ZH: Mapping[str, str] = {
 #: A safety bound: no real holiday arrangement has more than a few consecutive rest days.
 _MAX_ROLL_DAYS = 366
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class HolidayTableError(ValueError):
@@ -342,16 +342,6 @@ def is_overdue(due: DueDate, now: datetime) -> bool:
 _KINDS = ("holiday", "workday")
 
 
-def _parse_iso_date(text: str) -> date | None:
-    text = text.strip()
-    if not _ISO_DATE.match(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def parse_holiday_csv(text: str) -> tuple[dict[date, str], dict[date, str]]:
     """Parse a CSV ``date,kind,name`` (kind ``holiday`` or ``workday``; header row optional; blank lines
     and lines starting with ``#`` ignored) into ``(holidays, workdays)``.
@@ -379,7 +369,7 @@ def parse_holiday_csv(text: str) -> tuple[dict[date, str], dict[date, str]]:
             continue
         raw_date, kind = cells[0], cells[1].lower()
         name = cells[2] if len(cells) == 3 else ""
-        day = _parse_iso_date(raw_date)
+        day = parse_iso_date(raw_date.strip())
         bad = False
         if day is None:
             problems.append(f"第 {line} 行：日期“{raw_date}”无效，应为 YYYY-MM-DD 格式的有效日期")
@@ -419,7 +409,7 @@ def validate_year_table(year: int, days: list[dict[str, Any]]) -> list[str]:
         elif isinstance(raw, date):
             day = raw
         elif isinstance(raw, str):
-            day = _parse_iso_date(raw)
+            day = parse_iso_date(raw.strip())
         else:
             day = None
         if day is None:

@@ -12,7 +12,7 @@ from . import access, audit, clock, forms
 from .cases import sync_obligors
 from .errors import Conflict, ValidationFailed
 from .instances import advance, find_task, open_run
-from .models import Case, HumanTask, ProcessInstance
+from .models import HumanTask, ProcessInstance
 from .runtime import Actor, Engine
 from .views import case_view, task_item
 from .workflow import properties
@@ -42,7 +42,7 @@ def get_task(engine: Engine, actor: Actor, task_id: str) -> dict[str, Any]:
         task = access.task_for(s, actor, task_id)
         item = task_item(s, task)
         item["form"] = forms.schema(engine.config.bpmn_dir, task.form_id)
-        item["data"] = _current_values(engine, actor, task)
+        item["data"] = dict(task.data or {})
         item["instructions"] = ""
         if task.state == "open":
             inst = s.get(ProcessInstance, task.instance_id)
@@ -54,10 +54,6 @@ def get_task(engine: Engine, actor: Actor, task_id: str) -> dict[str, Any]:
                     item["instructions"] = props.get("instructions", "")
                     item["data"] = _prefill(item["form"], spiff.data, props)
         return item
-
-
-def _current_values(engine: Engine, actor: Actor, task: HumanTask) -> dict[str, Any]:
-    return dict(task.data or {})
 
 
 def _prefill(form: dict[str, Any], data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
@@ -171,9 +167,3 @@ def _check_guard(run: Any, spiff: Any, props: dict[str, str], data: dict[str, An
     if not ok:
         message = props.get("guard_message") or "填写内容不符合流程规则"
         raise ValidationFailed(message, {props.get("guard_field", "data"): message})
-
-
-def case_of_task(engine: Engine, actor: Actor, task_id: str) -> Case:
-    with engine.db.transaction() as s:
-        task = access.task_for(s, actor, task_id)
-        return access.case_for(s, actor, int(task.case_id or 0))

@@ -49,6 +49,8 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from jsonschema.exceptions import SchemaError, best_match
 
+from .dates import parse_iso_date
+
 __all__ = [
     "KNOWN_FORMATS",
     "check_form_schema",
@@ -117,22 +119,13 @@ def parse_money(s: str) -> Decimal:
     return Decimal(s).quantize(Decimal("0.01"))
 
 
-def _parse_date(s: str) -> date | None:
-    if not _ISO_DATE.fullmatch(s):
-        return None
-    try:
-        return date.fromisoformat(s)
-    except ValueError:
-        return None
-
-
 # --- the format checker --------------------------------------------------------------------------------
 
 _FORMAT_CHECKER = FormatChecker(formats=())
 
 
 def _check_date(instance: object) -> bool:
-    return not isinstance(instance, str) or _parse_date(instance) is not None
+    return not isinstance(instance, str) or parse_iso_date(instance) is not None
 
 
 def _check_uscc(instance: object) -> bool:
@@ -307,7 +300,7 @@ def _as_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, str):
-        parsed = _parse_date(value.strip())
+        parsed = parse_iso_date(value.strip())
         if parsed is not None:
             return parsed
         if "T" in value:
@@ -384,7 +377,7 @@ def _date_order(
     prop: str, sub: Mapping[str, Any], instance: Mapping[str, Any], schema: Mapping[str, Any]
 ) -> Iterator[Any]:
     value = instance.get(prop)
-    mine = _parse_date(value) if isinstance(value, str) else None
+    mine = parse_iso_date(value) if isinstance(value, str) else None
     if mine is None:
         return
     for keyword, word in (("x-not-before", "早于"), ("x-not-after", "晚于")):

@@ -32,15 +32,11 @@ class OperatorError(Exception):
     """A service task's operator failed; the message is the real cause, for the incident."""
 
 
-class ServiceEnvironment(TaskDataEnvironment):  # type: ignore[misc]
-    pass
-
-
 class CaseScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     """Runs scripts and conditions on task data; service tasks call the operator registry with the task."""
 
     def __init__(self, operators: dict[str, Operator]) -> None:
-        super().__init__(environment=ServiceEnvironment())
+        super().__init__(environment=TaskDataEnvironment())
         self.operators = operators
 
     def call_service(self, task: Task, **kwargs: Any) -> str:
@@ -87,8 +83,12 @@ def spec_json(spec: Any, subprocess_specs: dict[str, Any]) -> str:
     return json.dumps({k: full[k] for k in SPEC_KEYS}, ensure_ascii=False)
 
 
-def new_workflow(spec: Any, subprocess_specs: dict[str, Any], script_engine: CaseScriptEngine) -> BpmnWorkflow:
-    return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+def new_workflow(bundle_specs: str, script_engine: CaseScriptEngine) -> BpmnWorkflow:
+    """A fresh instance of a bundle's process, from the bundle's serialized specs."""
+    specs = json.loads(bundle_specs)
+    spec = serializer().from_dict(specs["spec"])
+    subs = {name: serializer().from_dict(s) for name, s in specs["subprocess_specs"].items()}
+    return BpmnWorkflow(spec, subs, script_engine=script_engine)
 
 
 def dump_state(wf: BpmnWorkflow) -> str:
@@ -110,10 +110,6 @@ def ready_user_tasks(wf: BpmnWorkflow) -> list[Task]:
     return list(wf.get_tasks(state=TaskState.READY, manual=True))
 
 
-def error_tasks(wf: BpmnWorkflow) -> list[Task]:
-    return list(wf.get_tasks(state=TaskState.ERROR))
-
-
 def properties(task: Task) -> dict[str, str]:
     props: dict[str, str] = getattr(task.task_spec, "extensions", {}).get("properties", {}) or {}
     return props
@@ -133,13 +129,6 @@ def waiting_timers(wf: BpmnWorkflow) -> list[tuple[Task, str]]:
             if isinstance(candidate, TimerEventDefinition):
                 found.append((task, str(candidate.details(task).value)))
     return found
-
-
-def fire_timers(wf: BpmnWorkflow) -> None:
-    wf.refresh_timers()
-    wf.do_engine_steps()
-    # 3.2 may leave a boundary timer READY after one pass (SPIFF-NOTES).
-    wf.do_engine_steps()
 
 
 def element_of(exc: BaseException) -> str:
