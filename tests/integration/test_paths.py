@@ -308,3 +308,20 @@ def test_other_department_cannot_see_the_case(engine):
         cases.get_case(engine, get_actor(engine, "officer2"), case.id)
     with pytest.raises(NotFound):
         tasks.get_task(engine, get_actor(engine, "officer2"), case.task("screen_lead")["id"])
+
+
+def test_voluntary_restoration_during_consultation(engine):
+    from engine import messages
+
+    case = Case(engine)
+    case.start_claim()
+    case.investigate()
+    case.prepare_and_serve()
+    messages.deliver(engine, case.officer, case.id, "obligor_requests_restoration", {"requested_on": case.today(), "note": "愿先行修复"})
+    assert {"confirm_damage_facts", "record_obligor_reply"} <= set(case.open_tasks())
+    case.do("confirm_damage_facts", {"confirmed_on": case.today(), "confirmed_facts": "双方确认损害事实", "approved": True})
+    case.do("supervise_voluntary_restoration", {"supervised_on": case.today(), "supervision_notes": "按方案推进"})
+    assert "record_obligor_reply" in case.open_tasks()
+    case.do("record_obligor_reply", {"obligor_reply": "accepts", "replied_on": case.today()})
+    view = case.meeting("agreed")
+    assert view["groups"][0]["outcome"] == "agreed"
