@@ -32,14 +32,55 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         if load_demo(engine):
             print("已创建演示用户（密码 demo）和演示案件")
+    from .scheduler import SchedulerService
     from .screening import ensure_screening
-    from .timers import start_timer_loop
 
     ensure_screening(engine)
-    start_timer_loop(engine)
+    service: SchedulerService | None = None
+    if not args.no_scheduler:
+        # Every serve process competes for the one scheduler lock; only the holder runs jobs.
+        service = SchedulerService(engine)
+        service.start()
+    engine.scheduler = service
     app = create_app(engine)
     print(f"eco-claims 服务：http://{args.host}:{args.port}/healthz")
     app.run(host=args.host, port=args.port, threaded=True)
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    """Run only the scheduler (for deployments whose web workers run with --no-scheduler)."""
+    import signal
+    import threading
+
+    from .scheduler import SchedulerService
+
+    engine = _engine(args)
+    service = SchedulerService(engine)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    service.start()
+    print("eco-claims 调度进程已启动（持有锁时运行，否则待命）", flush=True)
+    stop.wait()
+    service.stop()
+    return 0
+
+
+def cmd_holidays(args: argparse.Namespace) -> int:
+    from .holidays import import_csv, year_table
+
+    engine = _engine(args)
+    if args.csv:
+        with engine.db.transaction() as s:
+            count = import_csv(s, args.year, Path(args.csv).read_text(encoding="utf-8-sig"))
+        print(f"{args.year} 年节假日表已替换：{count} 天")
+        return 0
+    with engine.db.transaction() as s:
+        table = year_table(s, args.year)
+    print(f"{table['year']} 年（来源：{table['source']}）")
+    for day in table["days"]:
+        print(f"{day['date']} {'放假' if day['kind'] == 'holiday' else '调休上班'} {day['name']}")
     return 0
 
 
@@ -91,7 +132,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--database", dest="database", default=argparse.SUPPRESS)
     serve.add_argument("--demo", action="store_true", help="演示模式：模拟时钟和演示数据")
+    serve.add_argument("--no-scheduler", action="store_true", help="本进程不参与调度（另行运行 eco-claims scheduler）")
     serve.set_defaults(func=cmd_serve)
+    sched = sub.add_parser("scheduler", help="只运行调度进程（多进程或多主机时各自待命，仅一个运行）")
+    sched.add_argument("--database", dest="database", default=argparse.SUPPRESS)
+    sched.add_argument("--demo", action="store_true", help="演示/测试数据库（模拟时钟）")
+    sched.set_defaults(func=cmd_scheduler)
+    hol = sub.add_parser("holidays", help="查看或导入某年的节假日表")
+    hol.add_argument("year", type=int)
+    hol.add_argument("--csv", help="CSV 文件：日期,类型(holiday/workday),名称")
+    hol.set_defaults(func=cmd_holidays)
     user = sub.add_parser("user", help="创建或更新用户")
     user.add_argument("username")
     user.add_argument("--roles", required=True, help="逗号分隔：officer,division_head,department_head,supervisor,analyst,admin")

@@ -64,6 +64,11 @@ def now() -> datetime:
     return _active.now()
 
 
+def real_now() -> datetime:
+    """Wall-clock time, whatever clock is active (for bookkeeping that must not follow a simulated clock)."""
+    return datetime.now(UTC)
+
+
 def today() -> date:
     return _active.now().astimezone(LOCAL_TZ).date()
 
@@ -90,7 +95,10 @@ def parse_duration(text: str) -> timedelta:
     """An ISO 8601 duration of days/hours/minutes (``P91D``, ``PT2H``) as a timedelta."""
     from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-    parts = TimerEventDefinition.parse_iso_duration(text)
+    try:
+        parts = TimerEventDefinition.parse_iso_duration(str(text))
+    except Exception as exc:  # the library raises a bare Exception for malformed text
+        raise ValueError(f"不是 ISO 8601 时长：{text!r}") from exc
     if parts.get("years") or parts.get("months"):
         raise ValueError("时长不能以年或月表示，请用天数，例如 P91D")
     return timedelta(

@@ -109,7 +109,8 @@ def close(session: Session, case_id: int, group_no: int | None, name: str) -> di
     row = _find(session, case_id, name, group_no)
     if row is None:
         return {"name": name, "state": "none"}
-    row.state = "met"
+    if row.state in ("running", "paused"):
+        row.state = "met" if clock.today() <= row.due_on else "lapsed"
     return _view(row)
 
 

@@ -9,7 +9,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .errors import ValidationFailed
-from .legal_calendar import DayTable, chinese_calendar_table, validate_year_table
+from .legal_calendar import (
+    DayTable,
+    HolidayTableError,
+    chinese_calendar_table,
+    parse_holiday_csv,
+    validate_year_table,
+)
 from .models import HolidayDay
 from .runtime import Engine
 
@@ -59,3 +65,16 @@ def replace_year(session: Session, year: int, days: list[dict[str, Any]], source
     for d in days:
         session.add(HolidayDay(day=date.fromisoformat(str(d["date"])), kind=str(d["kind"]),
                                name=str(d.get("name") or ""), source=source))
+
+
+def import_csv(session: Session, year: int, text: str) -> int:
+    """Replace a year's table from a CSV (``date,kind,name``); every bad line is named in the refusal."""
+    try:
+        holidays, workdays = parse_holiday_csv(text)
+    except HolidayTableError as exc:
+        raise ValidationFailed("节假日 CSV 有误：" + "；".join(exc.problems),
+                               {f"line.{i}": p for i, p in enumerate(exc.problems)}) from exc
+    days = [{"date": d.isoformat(), "kind": "holiday", "name": n} for d, n in holidays.items()]
+    days += [{"date": d.isoformat(), "kind": "workday", "name": n} for d, n in workdays.items()]
+    replace_year(session, year, sorted(days, key=lambda x: x["date"]))
+    return len(days)

@@ -190,9 +190,9 @@ def _project_timers(run: Run) -> None:
         row = current.get(key)
         if row is None:
             s.add(WaitingTimer(id=key, instance_id=run.instance.id, case_id=run.instance.case_id,
-                               bpmn_id=task.task_spec.name, due_at=due_at))
+                               bpmn_id=task.task_spec.name, due_at=due_at, registered_at=clock.real_now()))
         elif row.due_at != due_at:
-            row.due_at = due_at
+            row.due_at, row.registered_at = due_at, clock.real_now()
     for key, row in current.items():
         if key not in seen:
             s.delete(row)

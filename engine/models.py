@@ -223,6 +223,8 @@ class WaitingTimer(Base):
     case_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     bpmn_id: Mapped[str] = mapped_column(String(80))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # Real time of the last insert or change: the scheduler polls its maximum to notice new timers quickly.
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class Deadline(Base):
@@ -244,6 +246,8 @@ class Deadline(Base):
     paused_since: Mapped[date | None] = mapped_column(Date, nullable=True)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(20), default="running")
+    reminded_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    overdue_notified: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Document(Base):

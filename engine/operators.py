@@ -50,8 +50,11 @@ def build_operators(current: Callable[[], Any]) -> dict[str, Operator]:
         return deadlines.resume(run.session, case_of(run).id, _group_no(task), p["name"])
 
     def close_deadline(task: Task, p: dict[str, Any]) -> Any:
+        """Close one period, or several (``name`` a list); the result is the first one's view."""
         run = current()
-        return deadlines.close(run.session, case_of(run).id, _group_no(task), p["name"])
+        names = p["name"] if isinstance(p["name"], list) else [p["name"]]
+        views = [deadlines.close(run.session, case_of(run).id, _group_no(task), str(n)) for n in names]
+        return views[0]
 
     def assign_case_number(task: Task, p: dict[str, Any]) -> Any:
         run = current()

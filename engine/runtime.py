@@ -50,6 +50,8 @@ class Engine:
     config: Config
     db: Database = field(init=False)
     _bundle_cache: dict[int, str] = field(default_factory=dict, init=False)
+    # The process's scheduler service when it runs one (``scheduler.SchedulerService``); read by /healthz.
+    scheduler: Any = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:

@@ -11,6 +11,7 @@ from . import audit, clock
 from .errors import Forbidden, ValidationFailed
 from .instances import advance, open_run
 from .models import ProcessInstance, Setting, WaitingTimer
+from .reminders import scan
 from .runtime import SYSTEM, Actor, Engine
 
 
@@ -91,6 +92,7 @@ def advance_clock(engine: Engine, actor: Actor, *, by: str | None = None, to: st
         current.set(max(step, clock.now()))
         _persist(engine)
         fire_due_timers(engine, actor if actor.is_system else SYSTEM)
+        scan(engine)
         if clock.now() >= target:
             break
     return {"now": clock.now().isoformat()}
@@ -104,19 +106,3 @@ def _persist(engine: Engine) -> None:
         else:
             row.value = clock.now().isoformat()
 
-
-def start_timer_loop(engine: Engine, every_seconds: float = 2.0) -> None:
-    """Fire due timers in a background thread of the serving process (one process; APScheduler replaces it)."""
-    import logging
-    import threading
-    import time
-
-    def loop() -> None:
-        while True:
-            try:
-                fire_due_timers(engine)
-            except Exception:  # a failing round must not stop the loop; the next round retries
-                logging.getLogger(__name__).exception("timer round failed")
-            time.sleep(every_seconds)
-
-    threading.Thread(target=loop, name="eco-claims-timers", daemon=True).start()
