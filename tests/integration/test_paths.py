@@ -325,3 +325,20 @@ def test_voluntary_restoration_during_consultation(engine):
     case.do("record_obligor_reply", {"obligor_reply": "accepts", "replied_on": case.today()})
     view = case.meeting("agreed")
     assert view["groups"][0]["outcome"] == "agreed"
+
+
+def test_lead_transferred_to_another_department(engine):
+    case = Case(engine)
+    water = get_actor(engine, "officer2")
+    with pytest.raises(ValidationFailed):
+        cases.transfer_lead(engine, case.officer, case.id, "water", " ")
+    view = cases.transfer_lead(engine, case.officer, case.id, "water", "属水利部门职责（§16 线索移送）")
+    assert view["department"] == "water"
+    item = [t for t in tasks.inbox(engine, water, "group")["items"] if t["case_id"] == case.id]
+    assert item and item[0]["task"] == "screen_lead"
+    from engine.errors import NotFound
+
+    with pytest.raises(NotFound):
+        cases.get_case(engine, case.officer, case.id)  # no longer visible to the first department
+    tasks.complete(engine, water, item[0]["id"], {"screening_result": "no_claim", "screening_reason": "另案处理"})
+    assert cases.get_case(engine, water, case.id)["status"] == "lead_closed"
