@@ -1,4 +1,5 @@
-"""The ``eco-claims`` command: serve, users and departments, the simulated clock, audit verification."""
+"""The ``eco-claims`` command: serve, users and departments, the simulated clock, audit verification,
+document template checks."""
 
 from __future__ import annotations
 
@@ -106,7 +107,7 @@ def cmd_department(args: argparse.Namespace) -> int:
 def cmd_clock(args: argparse.Namespace) -> int:
     from .timers import advance_clock
 
-    args.demo = True
+    args.demo = True  # refused by Engine.start unless the database is a demo/test one
     engine = _engine(args)
     print(advance_clock(engine, SYSTEM, by=args.advance, to=args.set)["now"])
     return 0
@@ -120,6 +121,42 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
         print("审计链校验失败，被改动的记录：" + ", ".join(map(str, bad)))
         return 1
     print("审计链完整")
+    return 0
+
+
+def cmd_templates_check(args: argparse.Namespace) -> int:
+    """Check the document templates (or one FILE) against the context contract; 1 when there are problems."""
+    from .documents import checks
+    from .documents.render import FORMS, TEMPLATE_DIR
+
+    folder = Path(args.dir) if args.dir else TEMPLATE_DIR
+    if args.file:
+        form = args.form or checks.form_of_filename(Path(args.file))
+        if form is None:
+            print("错误：请用 --form 指明模板对应的文书编号（1–7）", file=sys.stderr)
+            return 2
+        reports = [checks.check_file(Path(args.file), form)]
+    elif args.form:
+        reports = [checks.check_file(folder / FORMS[args.form].filename, args.form)]
+    else:
+        reports = checks.check_dir(folder)
+    for report in reports:
+        print("\n".join(checks.format_report(report, verbose=not args.quiet)))
+    bad = sum(not r.ok for r in reports)
+    print(f"共检查 {len(reports)} 个模板，{bad} 个有问题" if bad else f"共检查 {len(reports)} 个模板，全部通过")
+    return 1 if bad else 0
+
+
+def cmd_templates_variables(args: argparse.Namespace) -> int:
+    """Each form's contract: the keys a template may use, whether it uses them, whether a case provides them."""
+    from .documents import checks
+    from .documents.render import FORMS, TEMPLATE_DIR
+
+    folder = Path(args.dir) if args.dir else TEMPLATE_DIR
+    for i, form in enumerate([args.form] if args.form else sorted(FORMS)):
+        if i:
+            print()
+        print("\n".join(checks.format_contract(form, folder)))
     return 0
 
 
@@ -163,6 +200,18 @@ def main(argv: list[str] | None = None) -> int:
     clk.set_defaults(func=cmd_clock)
     ver = sub.add_parser("verify-audit", help="校验审计链")
     ver.set_defaults(func=cmd_verify_audit)
+    tpl = sub.add_parser("templates", help="文书模板：检查变量与数据约定")
+    tpl_sub = tpl.add_subparsers(dest="templates_command", required=True)
+    tpl_check = tpl_sub.add_parser("check", help="检查模板（默认 document_templates/ 中的七个），有问题时退出码为 1")
+    tpl_check.add_argument("file", nargs="?", help="要检查的 .docx 模板（如上传的替换模板）")
+    tpl_check.add_argument("--form", type=int, choices=range(1, 8), metavar="N", help="文书编号 1–7")
+    tpl_check.add_argument("--dir", help="模板目录（默认 document_templates/）")
+    tpl_check.add_argument("--quiet", "-q", action="store_true", help="只列出结论和问题")
+    tpl_check.set_defaults(func=cmd_templates_check)
+    tpl_vars = tpl_sub.add_parser("variables", help="列出每种文书可用的变量、模板是否使用、案件数据是否提供")
+    tpl_vars.add_argument("--form", type=int, choices=range(1, 8), metavar="N", help="文书编号 1–7")
+    tpl_vars.add_argument("--dir", help="模板目录（默认 document_templates/）")
+    tpl_vars.set_defaults(func=cmd_templates_variables)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

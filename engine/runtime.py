@@ -69,6 +69,18 @@ class Engine:
         seed_holidays(self)
 
     def _start_clock(self) -> None:
+        """A database is for demo/test or for real work, fixed at its first start: a real one never gets a
+        simulated clock, and a demo one never pretends to run on the real clock."""
+        from .errors import Forbidden
+
+        mode = "demo" if self.config.demo else "production"
+        with self.db.transaction() as s:
+            row = s.get(Setting, "clock_mode")
+            if row is None:
+                s.add(Setting(key="clock_mode", value=mode))
+            elif row.value != mode:
+                raise Forbidden(f"该数据库是{'演示/测试' if row.value == 'demo' else '正式'}数据库，"
+                                f"不能以{'演示' if self.config.demo else '正式'}模式启动")
         if not self.config.demo:
             clockmod.use(clockmod.Clock())
             return

@@ -112,3 +112,15 @@ def test_clock_only_moves_forward_and_only_for_admins(engine):
 def test_tasks_do_not_move_without_the_clock(engine):
     case = Case(engine)
     assert tasks.inbox(engine, case.officer, "group")["items"][0]["overdue"] is False
+
+
+def test_a_production_database_never_gets_a_simulated_clock(db_url):
+    real = Engine(Config(database_url=db_url, demo=False))
+    real.start()
+    real.close()
+    demo = Engine(Config(database_url=db_url, demo=True))
+    with pytest.raises(Forbidden) as refused:
+        demo.start()
+    assert "正式数据库" in refused.value.message
+    demo.close()
+    clock.use(clock.Clock())
