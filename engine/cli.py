@@ -44,8 +44,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         service.start()
     engine.scheduler = service
     app = create_app(engine)
-    print(f"eco-claims 服务：http://{args.host}:{args.port}/healthz")
-    app.run(host=args.host, port=args.port, threaded=True)
+    print(f"eco-claims 服务：http://{args.host}:{args.port}/healthz", flush=True)
+    # waitress: a production WSGI server in pure Python (threads), so `serve` is what a department runs.
+    from waitress import serve
+
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="eco-claims")
     return 0
 
 
@@ -169,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--database", dest="database", default=argparse.SUPPRESS)
     serve.add_argument("--demo", action="store_true", help="演示模式：模拟时钟和演示数据")
+    serve.add_argument("--threads", type=int, default=8, help="处理请求的线程数")
     serve.add_argument("--no-scheduler", action="store_true", help="本进程不参与调度（另行运行 eco-claims scheduler）")
     serve.set_defaults(func=cmd_serve)
     sched = sub.add_parser("scheduler", help="只运行调度进程（多进程或多主机时各自待命，仅一个运行）")
