@@ -20,7 +20,16 @@ from . import audit, clock
 from .deadlines import any_overdue
 from .deploy import bundle_for
 from .errors import NotFound
-from .models import Case, HumanTask, Incident, ObligorGroup, ProcessInstance, SpecBundle, WaitingTimer
+from .models import (
+    Case,
+    HumanTask,
+    Incident,
+    Notification,
+    ObligorGroup,
+    ProcessInstance,
+    SpecBundle,
+    WaitingTimer,
+)
 from .runtime import Actor, Engine
 from .workflow import (
     CaseScriptEngine,
@@ -160,6 +169,10 @@ def project(run: Run) -> None:
         audit.record(s, who=run.actor.username, event_name="created", case_id=inst.case_id,
                      task=task.task_spec.name, title=f"待办：{title}",
                      detail={"task_id": task_id, "role": role, "department": department})
+        if props.get("notify"):  # the diagram asks that this task's appearance be announced (e.g. an escalation)
+            case_name = (run.case.number or run.case.title) if run.case else ""
+            s.add(Notification(role=role, department_id=department, at=now, kind=props["notify"],
+                               case_id=inst.case_id, task_id=task_id, text=f"{title}：{case_name}"))
     s.flush()
     _project_timers(run)
     _project_case(run)

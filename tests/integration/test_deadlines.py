@@ -124,3 +124,12 @@ def test_a_production_database_never_gets_a_simulated_clock(db_url):
     assert "正式数据库" in refused.value.message
     demo.close()
     clock.use(clock.Clock())
+
+
+def test_lead_not_decided_in_30_days_escalates_to_the_supervisor(engine):
+    case = Case(engine)
+    case.advance("P31D")
+    assert {"screen_lead", "urge_claim_start"} <= set(case.open_tasks())  # the lead stays open
+    escalations = notifications(engine, "escalation")
+    assert [(n.role, n.case_id) for n in escalations] == [("supervisor", case.id)]
+    assert "督促启动索赔" in escalations[0].text
