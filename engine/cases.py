@@ -16,6 +16,34 @@ from .runtime import Actor, Engine
 from .views import case_view, task_item
 
 LEDGER_FIELDS = ("id", "number", "title", "stage", "status", "department", "overdue")
+MAX_GROUP = 1000
+
+
+def _too_long(model: Any, values: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Fields longer than their column (forms do not all say; PostgreSQL would refuse the row)."""
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        column = model.__table__.columns.get(key)
+        length = getattr(column.type, "length", None) if column is not None else None
+        if isinstance(value, str) and length and len(value) > length:
+            out[prefix + key] = f"不超过{length}字"
+    return out
+
+
+def check_sizes(data: dict[str, Any]) -> None:
+    """Refuse lead or obligor values that do not fit the tables (422 with every such field)."""
+    problems = _too_long(Case, {k: v for k, v in data.items() if k in ("title", "location")})
+    obligors = data.get("obligors")
+    if isinstance(obligors, list):
+        for i, item in enumerate(obligors):
+            if not isinstance(item, dict):
+                continue
+            problems.update(_too_long(Obligor, item, f"obligors.{i}."))
+            group = item.get("group")
+            if isinstance(group, int) and not 1 <= group <= MAX_GROUP:
+                problems[f"obligors.{i}.group"] = f"应在1–{MAX_GROUP}之间"
+    if problems:
+        raise ValidationFailed(f"填写内容过长或超出范围：{next(iter(problems.values()))}", problems)
 
 
 def register_lead(engine: Engine, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
@@ -24,6 +52,7 @@ def register_lead(engine: Engine, actor: Actor, data: dict[str, Any]) -> dict[st
         raise Forbidden("只有经办人可以登记线索")
     with engine.db.transaction() as s:
         forms.check(engine.config.bpmn_dir, "register_lead", data, {})
+        check_sizes(data)
         department = s.get(Department, data["department"])
         if department is None:
             raise ValidationFailed("承办部门不存在", {"department": "部门不存在"})
@@ -39,7 +68,7 @@ def register_lead(engine: Engine, actor: Actor, data: dict[str, Any]) -> dict[st
         s.add(case)
         s.flush()
         sync_obligors(s, case, data.get("obligors") or [])
-        audit.record(s, who=actor.username, event_name="note", case_id=case.id, title=f"线索登记：{case.title}",
+        audit.record(s, who=actor.username, event_name="note", case_id=case.id, title=f"线索登记：{case.title}"[:300],
                      detail={"after": data})
         start_data = {"case_id": case.id, "title": case.title, "lead_source": case.lead_source,
                       "description": case.description, "location": case.location,
@@ -103,6 +132,12 @@ def transfer_lead(engine: Engine, actor: Actor, case_id: int, to_department: str
 def get_case(engine: Engine, actor: Actor, case_id: int) -> dict[str, Any]:
     with engine.db.transaction() as s:
         return case_view(s, actor, access.case_for(s, actor, case_id))
+
+
+def case_documents(engine: Engine, actor: Actor, case_id: int) -> list[dict[str, Any]]:
+    """The documents generated for a case the actor may see (oldest first)."""
+    with engine.db.transaction() as s:
+        return documents_of(s, access.case_for(s, actor, case_id).id)
 
 
 def ledger(engine: Engine, actor: Actor, stage: str | None = None, department: str | None = None,

@@ -10,7 +10,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import clock
+from . import clock, models_auth  # noqa: F401  (declares the auth tables before Engine.start creates the schema)
 from .errors import ValidationFailed
 from .models import ProcessVersion, SpecBundle
 from .runtime import Engine

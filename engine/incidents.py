@@ -20,6 +20,8 @@ def _view(i: Incident) -> dict[str, Any]:
 
 
 def open_incidents(engine: Engine, actor: Actor, case_id: int | None = None) -> list[dict[str, Any]]:
+    if not (actor.has("supervisor") or actor.has("admin") or actor.is_system):
+        raise Forbidden("只有督办人员或管理员可以查看流程异常")
     with engine.db.transaction() as s:
         query = select(Incident).where(Incident.resolved_at.is_(None))
         if case_id is not None:

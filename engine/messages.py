@@ -10,7 +10,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import select
 
 from . import access, audit
-from .errors import BadRequest, Conflict, ValidationFailed
+from .errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from .instances import advance, open_run, start_instance
 from .models import ProcessInstance
 from .runtime import Actor, Engine
@@ -42,13 +42,13 @@ STARTS = {"pil_case_accepted": "pil_court_notice"}
 
 def deliver(engine: Engine, actor: Actor, case_id: int, name: str, payload: Any) -> dict[str, Any]:
     if name not in PAYLOADS:
-        raise BadRequest(f"未知的消息：{name}", {"name": "未知消息"})
+        raise NotFound(f"未知的消息：{name}", {"name": "可选：" + "、".join(PAYLOADS)})
     if not isinstance(payload, dict):
         raise BadRequest("消息内容应为 JSON 对象", {"payload": "应为对象"})
     with engine.db.transaction() as s:
         case = access.case_for(s, actor, case_id)
         if not (actor.has("officer") or actor.has("supervisor") or actor.has("admin") or actor.is_system):
-            raise Conflict("您没有投递消息的权限")
+            raise Forbidden("您没有投递消息的权限")
         instances = s.execute(select(ProcessInstance).where(ProcessInstance.case_id == case.id,
                                                             ProcessInstance.status != "completed")
                               .order_by(ProcessInstance.id)).scalars().all()

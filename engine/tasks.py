@@ -9,7 +9,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
 
 from . import access, audit, clock, forms
-from .cases import sync_obligors
+from .cases import check_sizes, sync_obligors
 from .errors import Conflict, ValidationFailed
 from .instances import advance, find_task, open_run
 from .models import HumanTask, ProcessInstance
@@ -106,6 +106,7 @@ def complete(engine: Engine, actor: Actor, task_id: str, data: Any) -> dict[str,
             raise Conflict("该任务已不在待办状态，请刷新")
         context = dict(spiff.data)
         forms.check(engine.config.bpmn_dir, task.form_id, data, context)
+        check_sizes({"obligors": data.get("obligors")})
         props = properties(spiff)
         _check_guard(run, spiff, props, data)
         before = {k: spiff.data.get(k) for k in data}

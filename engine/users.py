@@ -7,6 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import models_auth  # noqa: F401  (auth tables must be declared before the schema is created)
 from .errors import Unauthorized, ValidationFailed
 from .models import Department, User
 from .runtime import Actor, Engine
@@ -64,14 +65,20 @@ def create_user(engine: Engine, username: str, password: str | None, roles: list
         return actor_of(user)
 
 
+def check_password(session: Session, username: str, password: str) -> User | None:
+    """The active user whose password this is, else None; an unknown name costs the same time as a known one."""
+    user = session.execute(select(User).where(User.username == username, User.active.is_(True))).scalar()
+    stored = user.password_hash if user is not None else _DUMMY
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user
+
+
 def authenticate(engine: Engine, username: str, password: str) -> Actor:
     with engine.db.transaction() as s:
-        user = s.execute(select(User).where(User.username == username, User.active.is_(True))).scalar()
-        stored = user.password_hash if user is not None else _DUMMY
-        try:
-            _hasher.verify(stored, password)
-        except (VerificationError, InvalidHashError) as exc:
-            raise Unauthorized("用户名或密码错误") from exc
+        user = check_password(s, username, password)
         if user is None:
             raise Unauthorized("用户名或密码错误")
         return actor_of(user)

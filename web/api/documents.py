@@ -1,0 +1,19 @@
+"""Downloading a generated document (``.docx``; ``?format=pdf`` when the PDF service is installed)."""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from engine import document_files
+
+from . import api
+from .common import actor, attachment, check_args, engine
+
+
+@api.get("/documents/<id:document_id>")
+def download_document(document_id: int) -> Response:
+    check_args(("format",))
+    fmt = request.args.get("format", "docx")
+    content, name, mimetype = document_files.download(engine(), actor(), document_id, fmt)
+    ext = name.rsplit(".", 1)[-1] if "." in name else fmt
+    return attachment(content, name, mimetype, f"document-{document_id}.{ext if ext.isalnum() else fmt}")
