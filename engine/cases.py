@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from . import access, audit, clock, forms
+from . import access, audit, clock, forms, obligations
 from .errors import Forbidden, NotFound, ValidationFailed
 from .instances import start_instance
 from .models import Case, Department, Document, HumanTask, Obligor, ObligorGroup, ProcessInstance
@@ -174,13 +174,17 @@ def case_tasks(session: Session, case_id: int) -> list[dict[str, Any]]:
 
 
 def groups_of(session: Session, case_id: int) -> list[dict[str, Any]]:
+    case = session.get(Case, case_id)
+    recorded = ((case.variables or {}).get("groups") or {}) if case is not None else {}
+    today = clock.today()
     out = []
     for g in session.execute(select(ObligorGroup).where(ObligorGroup.case_id == case_id)
                              .order_by(ObligorGroup.group_no)).scalars():
         names = [o.name for o in session.execute(select(Obligor).where(
             Obligor.case_id == case_id, Obligor.group_no == g.group_no).order_by(Obligor.position_no)).scalars()]
         out.append({"id": g.group_no, "obligors": names, "stage": g.stage, "outcome": g.outcome,
-                    "failure_reason": g.failure_reason, "obligations": []})
+                    "failure_reason": g.failure_reason,
+                    "obligations": obligations.for_group(recorded.get(str(g.group_no)) or {}, today)})
     return out
 
 

@@ -10,7 +10,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import clock, models_auth  # noqa: F401  (declares the auth tables before Engine.start creates the schema)
+from . import audit, clock, models_auth  # noqa: F401  (declares the auth tables before Engine.start creates the schema)
 from .errors import ValidationFailed
 from .models import ProcessVersion, SpecBundle
 from .runtime import Engine
@@ -96,6 +96,8 @@ def deploy_xml(session: Session, text: str, deployed_by: str, known: dict[str, s
         xml=text, called=called, deployed_at=clock.now(), deployed_by=deployed_by)
     session.add(version)
     session.flush()
+    audit.record(session, who=deployed_by, event_name="note", case_id=None, task=None,
+                 title=f"部署流程 {process_id} 第{version.version}版", detail={"checksum": digest})
     return version
 
 

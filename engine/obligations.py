@@ -29,7 +29,7 @@ def for_group(data: dict[str, Any], today: date) -> list[dict[str, Any]]:
     if not any(i.get("kind") == "restoration" for i in items) and data.get("remedy") in ("restoration", "both"):
         items.append({"kind": "restoration", "description": data.get("restoration_plan") or "生态环境修复",
                       "due_on": data.get("restoration_due_on")})
-    paid_total = sum((_amount(p.get("amount")) for p in data.get("payments") or []), Decimal("0"))
+    paid_total = sum((_amount(p.get("paid_amount", p.get("amount"))) for p in data.get("payments") or []), Decimal("0"))
     if not data.get("payments") and data.get("paid_amount"):
         paid_total = _amount(data.get("paid_amount"))
     restored = bool(data.get("target_met"))

@@ -116,6 +116,11 @@ def complete(engine: Engine, actor: Actor, task_id: str, data: Any) -> dict[str,
             values = {target: {**data, "signer": actor.display_name or actor.username,
                                "signed_on": clock.today().isoformat()}}
             before = {target: spiff.data.get(target)}
+        collection = props.get("append_to")
+        if collection:  # a repeatable record (e.g. payments): keep every entry, not just the last
+            entries = list(spiff.data.get(collection) or []) + [dict(data)]
+            values = {**values, collection: entries}
+            before = {**before, collection: spiff.data.get(collection)}
 
         def act(_wf: Any) -> None:
             spiff.set_data(**copy.deepcopy(values))

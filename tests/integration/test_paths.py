@@ -27,8 +27,14 @@ def test_happy_path_compensation_to_case_closed(engine):
     case.investigate()
     case.prepare_and_serve()
     case.agree(remedy="compensation")
-    case.do("record_compensation_payment", {"paid_amount": "1250000.00", "paid_on": case.today(), "payer": "福州某化工有限公司",
-                                            "account": "treasury", "receipt_number": "非税收入票据0001"})
+    obligation = case.view()["groups"][0]["obligations"][0]
+    assert (obligation["kind"], obligation["amount"], obligation["status"], obligation["paid"]) == (
+        "payment", "1250000.00", "open", "0.00")
+    view = case.do("record_compensation_payment", {"paid_amount": "1250000.00", "paid_on": case.today(), "payer": "福州某化工有限公司",
+                                                   "account": "treasury", "receipt_number": "非税收入票据0001"})
+    obligation = view["groups"][0]["obligations"][0]
+    assert (obligation["status"], obligation["paid"]) == ("done", "1250000.00")
+    assert view["variables"]["groups"]["1"]["payments"][0]["receipt_number"] == "非税收入票据0001"
     case.do("report_performance_to_authorities", {"report_needed": False})
     view = case.do("close_case", {"closed_on": case.today(), "closing_summary": "已履行完毕", "publish": True})
     assert view["status"] == "case_closed"
@@ -150,6 +156,7 @@ def test_litigation_then_enforcement_when_payment_is_not_made(engine):
     assert "record_compensation_payment" in case.open_tasks()
     case.advance("P100D")
     assert "apply_enforcement" in case.open_tasks()
+    assert [(o["kind"], o["status"]) for o in case.view()["groups"][0]["obligations"]] == [("payment", "overdue")]
     case.do("apply_enforcement", {"enforcement_court": "福州市中级人民法院", "applied_on": case.today(), "agent_name": "王经办",
                                   "agent_unit_position": "省生态环境厅法规处科员", "facts_found": "被告未按判决缴纳赔偿金",
                                   "defaulting_obligors": "福州某化工有限公司"})

@@ -8,7 +8,7 @@ def test_instalments_are_paid_in_due_order_and_judged_per_obligation():
         {"kind": "payment", "description": "第二期", "amount": "500000.00", "due_on": "2027-06-30", "account": "treasury"},
         {"kind": "payment", "description": "第一期", "amount": "750000.00", "due_on": "2026-12-31", "account": "treasury"},
         {"kind": "apology", "description": "公开赔礼道歉", "due_on": "2026-10-01"}],
-        "payments": [{"amount": "800000.00"}]}
+        "payments": [{"paid_amount": "800000.00"}]}
     items = for_group(data, date(2027, 1, 15))
     assert [(i["description"], i["status"], i["paid"]) for i in items] == [
         ("公开赔礼道歉", "overdue", "0.00"), ("第一期", "done", "750000.00"), ("第二期", "open", "50000.00")]
