@@ -42,7 +42,10 @@ def create_app(engine: Engine) -> Flask:
             db = "ok"
         except Exception:  # health must answer, not raise
             db = "error"
-        return jsonify({"db": db, "scheduler": "ok"}), 200 if db == "ok" else 503
+        from engine.scheduler import describe
+
+        # "ok": this process runs the scheduler; "standby": another process holds it; "off": none here.
+        return jsonify({"db": db, "scheduler": describe(engine.scheduler)}), 200 if db == "ok" else 503
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g, request
 
 from engine import tokens
-from engine.errors import Unauthorized
+from engine.errors import BadRequest, Unauthorized
 
 from .common import IdConverter, NameConverter, TaskIdConverter, engine
 
@@ -17,6 +17,9 @@ PUBLIC = {"api.issue_token", "api.openapi"}
 @api.before_request
 def authenticate() -> None:
     """Every endpoint but token issue and the OpenAPI document needs ``Authorization: Bearer <token>``."""
+    for key, value in request.args.items(multi=True):
+        if "\x00" in key or "\x00" in value:  # neither database stores NUL: refuse it here, not with a 500
+            raise BadRequest("查询参数中不能包含空字符", {key.replace("\x00", ""): "包含空字符"})
     if request.endpoint in PUBLIC:
         return
     header = request.headers.get("Authorization", "")

@@ -22,14 +22,20 @@ HTTP_MESSAGES = {
     404: ("not_found", "请求的地址或资源不存在"), 405: ("method_not_allowed", "该地址不支持此请求方法"),
     406: ("not_acceptable", "无法提供所请求的格式"), 409: ("conflict", "操作冲突，请刷新后重试"),
     413: ("payload_too_large", "请求内容过大"), 415: ("unsupported_media_type", "请求内容类型不正确"),
-    429: ("too_many_requests", "请求过于频繁，请稍后再试")}
+    429: ("too_many_requests", "请求过于频繁，请稍后再试"), 503: ("unavailable", "服务暂不可用，请稍后再试")}
 
 
 def error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> tuple[Response, int]:
     return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
 
 
+# Domain errors of other packages, by code (a PDF that cannot be made here is the service's limit, not the caller's).
+CODE_STATUS = {"pdf_unavailable": 503}
+
+
 def _status_of(exc: DomainError) -> int:
+    if exc.code in CODE_STATUS:
+        return CODE_STATUS[exc.code]
     for cls in type(exc).__mro__:
         if cls in STATUS:
             return STATUS[cls]

@@ -39,7 +39,7 @@ def array(items: dict[str, Any]) -> dict[str, Any]:
 ERROR_TEXT = {
     400: "请求格式不正确（JSON、内容类型、查询参数）", 401: "未登录或凭证无效、已过期", 403: "当前用户无权执行",
     404: "资源不存在或对当前用户不可见", 409: "冲突：任务已办结、已被他人签收或数据已被修改", 413: "请求内容过大",
-    422: "数据未通过校验（fields 逐项说明）", 429: "登录失败次数过多"}
+    422: "数据未通过校验（fields 逐项说明）", 429: "登录失败次数过多", 503: "PDF 无法在本服务器生成（未安装 LibreOffice 或转换失败）"}
 
 
 def responses(ok: int, schema: dict[str, Any] | None, *errors: int, media: str = J,
@@ -227,7 +227,7 @@ PATHS: dict[str, Any] = {
         "get": {"operationId": "downloadDocument", "summary": "下载文书（Content-Disposition 含中文文件名）",
                 "parameters": [path_id("document_id", "文书 id"),
                                query("format", {"enum": ["docx", "pdf"]}, "默认 docx；pdf 需安装 PDF 转换服务")],
-                "responses": {**responses(200, None, 400, 401, 404, 422),
+                "responses": {**responses(200, None, 400, 401, 404, 422, 503),
                               "200": {"description": "文书文件", "content": {
                                   DOCX: {"schema": BINARY}, "application/pdf": {"schema": BINARY}}}}}},
     "/api/v1/process-models": {
@@ -282,6 +282,13 @@ PATHS: dict[str, Any] = {
                 "responses": {**responses(200, ref("Health")),
                               "503": {"description": "数据库不可用", "content": {J: {"schema": ref("Health")}}}}}},
 }
+
+# Any request can carry a malformed query (a NUL, an unknown parameter) or an oversized body.
+for _path, _operations in PATHS.items():
+    if _path.startswith("/api/v1/"):
+        for _op in _operations.values():
+            for _code in (400, 413):
+                _op["responses"].setdefault(str(_code), responses(200, None, _code)[str(_code)])
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

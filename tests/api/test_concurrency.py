@@ -1,0 +1,108 @@
+"""Races through the API: of N simultaneous completes (or claims) of one task exactly one wins, the rest get 409,
+and the case moves on once — on SQLite (writers queue) and PostgreSQL (stale row versions are conflicts)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import audit
+from engine.models import AuditEvent, HumanTask
+from engine.users import create_user
+
+from .conftest import Caller, make_token, new_case, open_task
+
+SCREEN = {"data": {"screening_result": "start_claim", "screening_reason": "损害事实清楚"}}
+
+
+def race(app, callers: list[Caller], url: str, body=None) -> Counter[int]:
+    barrier = threading.Barrier(len(callers))
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def hit(caller: Caller) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(url, json=body, headers=caller.headers)
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=hit, args=(c,)) for c in callers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return Counter(statuses)
+
+
+def officers(engine, client, n: int) -> list[Caller]:
+    out = []
+    for i in range(n):
+        name = f"racer{i}"
+        create_user(engine, name, None, ["officer"], "eco_env", f"经办{i}")
+        out.append(Caller(client, make_token(engine, name)))
+    return out
+
+
+def completed_count(engine, case_id: int, bpmn_id: str) -> int:
+    with engine.db.transaction() as s:
+        return int(s.execute(select(func.count(AuditEvent.id)).where(
+            AuditEvent.case_id == case_id, AuditEvent.event == "completed", AuditEvent.task == bpmn_id)).scalar_one())
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_simultaneous_completes(engine, app, client, as_user, n):
+    case_id = new_case(as_user("officer1"))["id"]
+    task = open_task(as_user("officer1"), case_id, "screen_lead")
+    statuses = race(app, officers(engine, client, n), f"/api/v1/tasks/{task['id']}/complete", SCREEN)
+    assert statuses == Counter({200: 1, 409: n - 1})
+    assert completed_count(engine, case_id, "screen_lead") == 1
+    with engine.db.transaction() as s:
+        following = s.execute(select(HumanTask).where(HumanTask.case_id == case_id,
+                                                      HumanTask.bpmn_id == "register_claim_start")).scalars().all()
+        assert len(following) == 1 and following[0].state == "open"
+        assert audit.verify(s) == []
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_simultaneous_claims(engine, app, client, as_user, n):
+    case_id = new_case(as_user("officer1"))["id"]
+    task = open_task(as_user("officer1"), case_id, "screen_lead")
+    callers = officers(engine, client, n)
+    statuses = race(app, callers, f"/api/v1/tasks/{task['id']}/claim")
+    assert statuses == Counter({200: 1, 409: n - 1})
+    with engine.db.transaction() as s:
+        row = s.get(HumanTask, task["id"])
+        assert row is not None and row.assignee is not None and row.assignee.startswith("racer")
+        claims = s.execute(select(func.count(AuditEvent.id)).where(AuditEvent.case_id == case_id,
+                                                                   AuditEvent.event == "claimed")).scalar_one()
+        assert claims == 1
+
+
+def test_claim_and_complete_at_once(engine, app, client, as_user):
+    """One officer claims while another completes: whichever wins, the task is done once and nothing breaks."""
+    case_id = new_case(as_user("officer1"))["id"]
+    task = open_task(as_user("officer1"), case_id, "screen_lead")
+    a, b = officers(engine, client, 2)
+    barrier = threading.Barrier(2)
+    results: dict[str, int] = {}
+
+    def claim() -> None:
+        barrier.wait()
+        results["claim"] = app.test_client().post(f"/api/v1/tasks/{task['id']}/claim", headers=a.headers).status_code
+
+    def complete() -> None:
+        barrier.wait()
+        results["complete"] = app.test_client().post(f"/api/v1/tasks/{task['id']}/complete", json=SCREEN,
+                                                     headers=b.headers).status_code
+
+    threads = [threading.Thread(target=claim), threading.Thread(target=complete)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert set(results.values()) <= {200, 409}
+    assert completed_count(engine, case_id, "screen_lead") == (1 if results["complete"] == 200 else 0)
