@@ -92,6 +92,14 @@ def new_document(title: str, *, form_margins: bool) -> DocumentObject:
     r_pr.append(lang)
     pf = normal.paragraph_format  # type: ignore[attr-defined]
     pf.space_before, pf.space_after = Pt(0), Pt(0)
+    # Punctuation at the end of a line: LibreOffice 7.4 lets a 、，。 that does not fit hang past the right margin
+    # and then does not draw it (the PDF loses it). It reads w:overflowPunct inverted: an explicit "1" (Word's
+    # own default, "allow punctuation to extend past the margin", so Word is unchanged) turns hanging *off* in
+    # LibreOffice, which then wraps the character before it. tests/integration/test_documents_pdf.py checks that
+    # every paragraph's text survives the conversion.
+    overflow = OxmlElement("w:overflowPunct")
+    overflow.set(qn("w:val"), "1")
+    normal.element.pPr.find(qn("w:spacing")).addprevious(overflow)  # schema order: … overflowPunct … spacing
 
     props = doc.core_properties
     props.title = title
@@ -216,6 +224,20 @@ def add_page_number_footer(doc: DocumentObject, *, skip_first: bool) -> None:
             t.text = text
             run._r.append(t)
     set_run_font(p.add_run(" —"), FANGSONG, SIHAO)
+
+
+def add_number_header(doc: DocumentObject) -> None:
+    """"编号：{{ number }}" at the top right of every page (first page too): the case number on the forms whose
+    annex text has no 编号 blank (5–7), so that every generated document carries it."""
+    section = doc.sections[0]
+    headers = [section.header]
+    if section.different_first_page_header_footer:
+        headers.append(section.first_page_header)
+    for header in headers:
+        header.is_linked_to_previous = False
+        p = header.paragraphs[0]
+        p.alignment = RIGHT
+        set_run_font(p.add_run("编号：{{ number }}"), FANGSONG, XIAOSI)
 
 
 def save(doc: DocumentObject, path: Path) -> None:
@@ -520,6 +542,7 @@ OBLIGATION_LINE = (
 def form5() -> DocumentObject:
     doc = new_document("生态环境损害赔偿协议", form_margins=False)
     add_page_number_footer(doc, skip_first=True)
+    add_number_header(doc)
 
     # cover page
     blank(doc, 5)
@@ -582,8 +605,10 @@ def form5() -> DocumentObject:
               "（大写：{{ compensation_amount|rmb_upper }}）。")
     body(doc, "费用负担：{{ cost_bearing|paras }}")
     heading(doc, "四、其他约定")
-    body(doc, "{{ other_terms|paras }}")
-    blank(doc, 2)
+    # the last clause and the seal block stay on one page: a signature page never stands alone
+    body(doc, "{{ other_terms|paras }}", keep_with_next=True)
+    for _ in range(2):
+        par(doc, "", keep_with_next=True)
 
     # seal / signature block: borderless two-column table
     widths = (8.6, 7.0)
@@ -617,6 +642,7 @@ POSITION_SUFFIX = "{% if o.position %}，{{ o.position }}{% endif %}"
 
 def form6() -> DocumentObject:
     doc = new_document("司法确认申请书", form_margins=False)
+    add_number_header(doc)
     title(doc, "司法确认申请书", subtitle="（确认赔偿协议效力）")
 
     line(doc, "申请人（赔偿权利人或其指定的部门、机构）：{{ claimant.name }}")
@@ -674,6 +700,7 @@ FORM7_PARAGRAPH = (
 
 def form7() -> DocumentObject:
     doc = new_document("强制执行申请书", form_margins=False)
+    add_number_header(doc)
     title(doc, "强制执行申请书", subtitle="（经司法确认的赔偿协议）")
 
     line(doc, "申请人名称：{{ claimant.name }}")

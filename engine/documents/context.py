@@ -64,6 +64,30 @@ def _approval(value: Any) -> dict[str, Any] | None:
     return {"opinion": value.get("opinion"), "signer": value.get("signer"), "signed_on": _d(value.get("signed_on"))}
 
 
+#: The keys ``build`` fills for every form (when the case has the data), and those it adds per form. A template
+#: key outside ``PROVIDES[form]`` can never be filled from a case (``engine.documents.checks`` reports it).
+COMMON_KEYS = frozenset({"number", "claimant", "obligors", "lead_source_label", "cause", "remarks"})
+_REGISTRATION_KEYS = frozenset({"officer_name", "registered_on", "division", "department"})
+PROVIDES: dict[int, frozenset[str]] = {
+    1: COMMON_KEYS | _REGISTRATION_KEYS | {"case_summary"},
+    2: COMMON_KEYS | {"claim_started_on", "approving_authority", "investigators", "investigation_methods",
+                      "investigation_started_on", "investigation_ended_on", "investigation_scope", "damage_facts",
+                      "assessment_summary", "evidence", "legal_basis", "handling_suggestion", "officer_name",
+                      "concluded_on"},
+    3: COMMON_KEYS | _REGISTRATION_KEYS | {"termination_reason"},
+    4: COMMON_KEYS | {"investigation_summary", "assessment_summary", "restorable_area_requirements", "team_claimant",
+                      "invited_units", "meeting_time", "meeting_place", "other_matters", "reply_due_on",
+                      "notice_date"},
+    5: COMMON_KEYS | {"signed_on", "signing_place", "facts", "evidence_summary", "legal_basis", "liability",
+                      "obligations", "compensation_amount", "cost_bearing", "other_terms"},
+    6: COMMON_KEYS | {"agreement_signed_on", "agreement_name", "agreement_summary", "local_rules", "court",
+                      "applied_on"},
+    7: COMMON_KEYS | {"case_name", "investigation_started_on", "facts_found", "notice_served_on", "meetings_from",
+                      "meetings_to", "meeting_count", "agreement_name", "confirmation_applied_on", "court",
+                      "confirmation_number", "defaulting_obligors", "applied_on"},
+}
+
+
 def build(session: Session, case: Case, form: int, data: dict[str, Any]) -> dict[str, Any]:
     """Only keys with a value are set: a blank the case cannot fill stays missing, and rendering says so."""
     dept = session.get(Department, case.department_id)
