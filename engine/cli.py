@@ -102,7 +102,9 @@ def cmd_department(args: argparse.Namespace) -> int:
     from .users import upsert_department
 
     engine = _engine(args)
-    upsert_department(engine, args.id, args.name, args.full_name or "", args.prefix or "")
+    upsert_department(engine, args.id, args.name, args.full_name or "", args.prefix or "", uscc=args.uscc or "",
+                      legal_representative=args.legal_representative or "", address=args.address or "",
+                      contact=args.contact or "")
     print(f"部门 {args.id}：{args.name}")
     return 0
 
@@ -196,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     dept.add_argument("name")
     dept.add_argument("--full-name")
     dept.add_argument("--prefix", help="案件编号前缀")
+    dept.add_argument("--uscc", help="统一社会信用代码")
+    dept.add_argument("--legal-representative", help="法定代表人")
+    dept.add_argument("--address")
+    dept.add_argument("--contact", help="联系方式")
     dept.set_defaults(func=cmd_department)
     clk = sub.add_parser("clock", help="拨动模拟时钟（仅演示/测试数据库）")
     group = clk.add_mutually_exclusive_group(required=True)

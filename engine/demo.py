@@ -9,7 +9,7 @@ from sqlalchemy import select
 from . import cases, clock, tasks
 from .models import User
 from .runtime import Engine
-from .users import create_user, ensure_departments, get_actor
+from .users import create_user, ensure_departments, get_actor, upsert_department
 
 DEMO_USERS = [
     ("officer1", ["officer"], "eco_env", "王经办"), ("officer2", ["officer"], "water", "赵经办"),
@@ -55,6 +55,8 @@ def load_demo(engine: Engine) -> bool:
         ensure_departments(s)
         if s.execute(select(User.id).limit(1)).first() is not None:
             return False
+    upsert_department(engine, "eco_env", "生态环境", "××省生态环境厅", "环赔", uscc="11350000MB0196348B",
+                      legal_representative="张某某", address="××省××市××路1号", contact="0591-00000000")
     for username, roles, dept, name in DEMO_USERS:
         create_user(engine, username, "demo", roles, dept, name)
     today = clock.today().isoformat()

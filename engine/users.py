@@ -34,12 +34,27 @@ def ensure_departments(session: Session) -> None:
     session.flush()
 
 
-def upsert_department(engine: Engine, dept_id: str, name: str, full_name: str = "", prefix: str = "") -> None:
+DEPARTMENT_DETAILS = ("uscc", "legal_representative", "address", "contact")
+
+
+def upsert_department(engine: Engine, dept_id: str, name: str, full_name: str = "", prefix: str = "",
+                      **details: str) -> None:
+    """Create or update a department; ``details`` (统一社会信用代码, 法定代表人, 地址, 联系方式) fill the documents."""
+    from .validation import is_valid_uscc
+
     if not dept_id or not name:
         raise ValidationFailed("部门编号和名称为必填项", {"id": "必填", "name": "必填"})
+    unknown = set(details) - set(DEPARTMENT_DETAILS)
+    if unknown:
+        raise ValidationFailed("未知的部门信息：" + "、".join(sorted(unknown)), {k: "未知字段" for k in unknown})
+    if details.get("uscc") and not is_valid_uscc(details["uscc"]):
+        raise ValidationFailed("\"统一社会信用代码\"校验码不正确", {"uscc": "校验码不正确"})
     with engine.db.transaction() as s:
         dept = s.get(Department, dept_id) or Department(id=dept_id, name=name)
         dept.name, dept.full_name, dept.number_prefix = name, full_name or dept.full_name, prefix or dept.number_prefix
+        for key, value in details.items():
+            if value:
+                setattr(dept, key, value)
         s.add(dept)
 
 

@@ -23,3 +23,19 @@ def test_demo_users_and_cases(db_url):
         assert ledger["total"] == 5
     finally:
         engine.close()
+
+
+def test_department_details_are_checked_and_kept(engine):
+    import pytest
+
+    from engine.errors import ValidationFailed
+    from engine.models import Department
+    from engine.users import upsert_department
+
+    with pytest.raises(ValidationFailed) as refused:
+        upsert_department(engine, "eco_env", "生态环境", uscc="11350000MB0196348C")
+    assert "uscc" in refused.value.fields
+    upsert_department(engine, "eco_env", "生态环境", uscc="11350000MB0196348B", legal_representative="张某某")
+    with engine.db.transaction() as s:
+        dept = s.get(Department, "eco_env")
+        assert (dept.uscc, dept.legal_representative, dept.full_name) == ("11350000MB0196348B", "张某某", "××省生态环境厅")
