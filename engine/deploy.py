@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lxml import etree
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit, clock, models_auth  # noqa: F401  (declares the auth tables before Engine.start creates the schema)
@@ -152,8 +153,16 @@ def bundle_for(session: Session, process_id: str) -> SpecBundle:
     spec, subs = parse_specs(((f"{pid}.bpmn", v.xml) for pid, v in versions.items()), process_id)
     bundle = SpecBundle(checksum=digest, process_version_id=versions[process_id].id,
                         versions={pid: v.version for pid, v in versions.items()}, spec_json=spec_json(spec, subs))
-    session.add(bundle)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(bundle)
+            session.flush()
+    except IntegrityError:
+        # Two first starts on a version at once (PostgreSQL): the other one committed the same bundle.
+        existing = session.execute(select(SpecBundle).where(SpecBundle.checksum == digest)).scalar()
+        if existing is None:
+            raise
+        return existing
     return bundle
 
 

@@ -106,3 +106,29 @@ def test_claim_and_complete_at_once(engine, app, client, as_user):
         t.join(timeout=60)
     assert set(results.values()) <= {200, 409}
     assert completed_count(engine, case_id, "screen_lead") == (1 if results["complete"] == 200 else 0)
+
+
+def test_simultaneous_first_cases_on_a_new_version(engine, app, client):
+    """Eight officers register leads at once on a fresh database: all get 201 (the first start of a process
+    version makes its spec bundle once; a second maker reuses it instead of failing)."""
+    from tests.integration.driver import LEAD
+
+    callers = officers(engine, client, 8)
+    barrier = threading.Barrier(len(callers))
+    statuses: list[int] = []
+
+    def hit(caller: Caller) -> None:
+        own = app.test_client()
+        barrier.wait()
+        for _ in range(2):
+            statuses.append(own.post("/api/v1/cases", json=LEAD, headers=caller.headers).status_code)
+
+    threads = [threading.Thread(target=hit, args=(c,)) for c in callers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert statuses == [201] * 16
+    with engine.db.transaction() as s:
+        screens = s.execute(select(HumanTask.case_id).where(HumanTask.bpmn_id == "screen_lead")).scalars().all()
+    assert sorted(Counter(screens).values()) == [1] * 16

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, request
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -68,6 +68,9 @@ def install(app: Flask) -> None:
         text = str(exc.orig).lower()
         if "deadlock" in text or "could not serialize" in text:
             return error(409, "conflict", "数据正被他人修改，请稍后重试")
+        if isinstance(exc, IntegrityError):  # two writers inserted the same key at once: the loser retries
+            log.warning("integrity conflict on %s %s: %s", request.method, request.path, exc.orig)
+            return error(409, "conflict", "数据冲突（他人同时提交），请刷新后重试")
         return unexpected(exc)
 
     @app.errorhandler(Exception)
