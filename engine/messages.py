@@ -55,8 +55,10 @@ def deliver(engine: Engine, actor: Actor, case_id: int, name: str, payload: Any)
         context: dict[str, Any] = {}
         pil = [i for i in instances if i.process_id == "pil_court_notice"]
         if name == "court_notice_received" and pil:
-            accepted = open_run(engine, s, pil[-1], actor).wf.get_tasks()[0].workflow.data
-            context["accepted_on"] = (accepted.get("pil_case_accepted") or {}).get("accepted_on")
+            # The start message's payload lives in the task data of the instance it started.
+            payloads = [t.data["pil_case_accepted"] for t in open_run(engine, s, pil[-1], actor).wf.get_tasks()
+                        if isinstance(t.data.get("pil_case_accepted"), dict)]
+            context["accepted_on"] = payloads[0].get("accepted_on") if payloads else None
         problems = validate_form(PAYLOADS[name], payload, context)
         if problems:
             raise ValidationFailed(f"消息内容有误：{next(iter(problems.values()))}", problems)

@@ -113,6 +113,8 @@ def test_messages(as_user):
                                                                 "accepted_on": "2026-05-30"})
     assert accepted.status_code == 202
     assert accepted.json["id"] == case_id
+    early = officer.post(f"{url}/court_notice_received", json={"court": "福州市中级人民法院", "received_on": "2026-05-01"})
+    assert early.status_code == 422 and "received_on" in early.json["error"]["fields"]  # before the acceptance
     bad = officer.post(f"{url}/court_notice_received", json={"court": "", "received_on": "2026-13-01"})
     assert bad.status_code == 422 and {"court", "received_on"} <= set(bad.json["error"]["fields"])
     notice = officer.post(f"{url}/court_notice_received", json={"court": "福州市中级人民法院", "received_on": "2026-06-01"})
