@@ -69,19 +69,24 @@ def deploy_xml(session: Session, text: str, deployed_by: str, known: dict[str, s
     """Validate and store ``text`` as the next version of its process; an unchanged file is not redeployed."""
     process_id, name, called, ids = describe_xml(text)
     problems: dict[str, str] = {}
+    if len(process_id) > 80 or len(name) > 200:
+        problems["process"] = "流程 id 不超过80个字符，名称不超过200个字符"
     missing = REQUIRED_IDS.get(process_id, set()) - ids
     if missing:
         problems["ids"] = "缺少流程约定的元素：" + "、".join(sorted(missing))
     files = dict(known or {})
     files[process_id] = text
+    undeployed = []
     for called_id in called:
         if called_id not in files:
             current = latest(session, called_id)
             if current is None:
-                problems.setdefault("calledElement", f"调用的流程 {called_id} 尚未部署")
+                undeployed.append(called_id)
             else:
                 files[called_id] = current.xml
-    if not problems:
+    if undeployed:
+        problems["calledElement"] = "调用的流程尚未部署：" + "、".join(undeployed)
+    if "calledElement" not in problems and "process" not in problems:  # the parser's findings are listed too
         try:
             parse_specs(((f"{pid}.bpmn", xml) for pid, xml in files.items()), process_id)
         except Exception as exc:  # the parser's own validation message is what the analyst needs

@@ -200,3 +200,18 @@ def test_bpmn_upload_does_not_resolve_external_entities(engine, as_user, tmp_pat
                          for i in range(9))
                + ']><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&lol8;</bpmn:definitions>')
     assert _upload(analyst, billion.encode()).status_code == 422
+
+
+def test_upload_lists_every_problem(as_user):
+    text = (ROOT / "bpmn" / "eco_damage_claim.bpmn").read_text(encoding="utf-8")
+    broken = (text.replace('calledElement="consultation"', 'calledElement="ghost_consultation"')
+              .replace('calledElement="performance"', 'calledElement="ghost_performance"')
+              .replace('id="close_case"', 'id="closing_renamed"'))
+    refused = _upload(as_user("analyst1"), broken.encode(), filename="eco_damage_claim.bpmn")
+    assert refused.status_code == 422
+    fields = refused.json["error"]["fields"]
+    assert "close_case" in fields["ids"]
+    assert "ghost_consultation" in fields["calledElement"] and "ghost_performance" in fields["calledElement"]
+    long_id = (ROOT / "bpmn" / "lead_screening.bpmn").read_text(encoding="utf-8").replace(
+        'id="lead_screening"', 'id="' + "p" * 120 + '"')
+    assert "process" in _upload(as_user("analyst1"), long_id.encode()).json["error"]["fields"]
