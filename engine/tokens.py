@@ -12,7 +12,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from . import clock
 from .errors import DomainError, Unauthorized, ValidationFailed
@@ -53,6 +53,9 @@ def issue_token(engine: Engine, username: Any, password: Any, address: str,
     now = wall_now()
     failed = False
     with engine.db.transaction() as s:
+        # Old attempts and long-dead tokens only take space.
+        s.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=1)))
+        s.execute(delete(ApiToken).where(ApiToken.expires_at < clock.now() - timedelta(days=30)))
         if _throttled(s, name, address, now):
             raise TooManyAttempts("登录失败次数过多，请15分钟后再试")
         user = check_password(s, username, password)

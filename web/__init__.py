@@ -23,8 +23,7 @@ def create_app(engine: Engine) -> Flask:
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("ECO_SECURE_COOKIES", "") == "1",
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
-        API_TOKEN_TTL_HOURS=float(os.environ.get("ECO_TOKEN_TTL_HOURS", "8")),
-        JSON_AS_ASCII=False)
+        API_TOKEN_TTL_HOURS=float(os.environ.get("ECO_TOKEN_TTL_HOURS", "8")))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["engine"] = engine
 

@@ -66,14 +66,22 @@ class World:
         self.case_id = new_case(officer)["id"]
         start_claim(as_user, self.case_id)
         self.task_id = open_task(officer, self.case_id, "conduct_investigation")["id"]
+        lead = new_case(officer)["id"]
+        screen = open_task(officer, lead, "screen_lead")["id"]
+        registering = new_case(officer)["id"]
+        officer.post(f"/api/v1/tasks/{open_task(officer, registering, 'screen_lead')['id']}/complete",
+                     json={"data": {"screening_result": "start_claim", "screening_reason": "符合"}})
+        register = open_task(officer, registering, "register_claim_start")["id"]
         self.document_id = officer.get(f"/api/v1/cases/{self.case_id}/documents").json[0]["id"]
-        self.values = {"case_id": [self.case_id], "task_id": [self.task_id], "document_id": [self.document_id],
+        self.values = {"case_id": [self.case_id, lead], "task_id": [self.task_id, screen, register], "document_id": [self.document_id],
                        "notification_id": [1], "incident_id": [1], "process_id": ["eco_damage_claim", "consultation"],
                        "version": [1], "year": [2026, 2027], "name": ["restoration_completed", "pil_case_accepted"]}
         self.examples = {
             "createCase": {**LEAD, "obligors": [COMPANY]},
             "deliverMessage": {"court": "福州市中级人民法院", "case_number": "（2026）闽01民初1号", "accepted_on": "2026-06-01"},
-            "completeTask": {"data": {"investigation_methods": ["documents"], "damage_exists": True}},
+            "completeTask": [{"data": {"investigation_methods": ["documents"], "damage_exists": True}},
+                             {"data": {"screening_result": "no_claim", "screening_reason": "不属于"}},
+                             {"data": {"cause": "违法排污", "case_summary": "偷排", "obligors": [COMPANY, COMPANY]}}],
             "moveClock": {"advance": "PT1H"},
             "putHolidays": {"days": [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"}]},
             "issueToken": {"username": "officer1", "password": "demo"},
@@ -106,7 +114,8 @@ def requests(draw: Any, world: World) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     kind = draw(st.integers(0, 5))
     if kind <= 2 and op["operationId"] in world.examples:
-        body = draw(mutated(world.examples[op["operationId"]]))
+        example = world.examples[op["operationId"]]
+        body = draw(mutated(draw(st.sampled_from(example)) if isinstance(example, list) else example))
         kwargs["data"] = json.dumps(body, ensure_ascii=draw(st.booleans()))
         kwargs["content_type"] = draw(st.sampled_from(["application/json", "application/json; charset=utf-8",
                                                         "text/plain"]))
