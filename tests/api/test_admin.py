@@ -215,3 +215,9 @@ def test_upload_lists_every_problem(as_user):
     long_id = (ROOT / "bpmn" / "lead_screening.bpmn").read_text(encoding="utf-8").replace(
         'id="lead_screening"', 'id="' + "p" * 120 + '"')
     assert "process" in _upload(as_user("analyst1"), long_id.encode()).json["error"]["fields"]
+
+
+def test_oversized_upload_is_413(as_user):
+    response = _upload(as_user("analyst1"), b"<a>" + b"x" * (6 * 1024 * 1024) + b"</a>")
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "payload_too_large"
