@@ -88,6 +88,21 @@ def cmd_holidays(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_setting(args: argparse.Namespace) -> int:
+    import json
+
+    from .settings import put_setting
+
+    engine = _engine(args)
+    try:
+        value = json.loads(args.value)
+    except json.JSONDecodeError:
+        value = args.value
+    put_setting(engine, args.key, value)
+    print(f"{args.key} = {json.dumps(value, ensure_ascii=False)}")
+    return 0
+
+
 def cmd_user(args: argparse.Namespace) -> int:
     from .users import create_user
 
@@ -181,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     sched.add_argument("--database", dest="database", default=argparse.SUPPRESS)
     sched.add_argument("--demo", action="store_true", help="演示/测试数据库（模拟时钟）")
     sched.set_defaults(func=cmd_scheduler)
+    st = sub.add_parser("setting", help="修改设置：reminder_days（JSON）或 case_number_format")
+    st.add_argument("key", choices=["reminder_days", "case_number_format"])
+    st.add_argument("value")
+    st.set_defaults(func=cmd_setting)
     hol = sub.add_parser("holidays", help="查看或导入某年的节假日表")
     hol.add_argument("year", type=int)
     hol.add_argument("--csv", help="CSV 文件：日期,类型(holiday/workday),名称")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from . import audit, clock, deadlines
 from .models import Case, Notification, Obligor, ObligorGroup
 from .numbering import next_case_number
+from .settings import case_number_format
 from .workflow import Operator, OperatorError
 
 
@@ -60,8 +61,8 @@ def build_operators(current: Callable[[], Any]) -> dict[str, Operator]:
         run = current()
         case = case_of(run)
         if case.number is None:
-            case.number = next_case_number(run.session, case.department_id, clock.today().year,
-                                           run.engine.config.case_number_format)
+            fmt = case_number_format(run.session, run.engine.config.case_number_format)
+            case.number = next_case_number(run.session, case.department_id, clock.today().year, fmt)
             audit.record(run.session, who=run.actor.username, event_name="note", case_id=case.id,
                          task=task.task_spec.name, title=f"案件编号：{case.number}", detail={"number": case.number})
         return case.number
