@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -15,6 +15,7 @@ from .errors import Forbidden
 from .models import AuditEvent
 
 GENESIS = "0" * 64
+CHAIN_LOCK = 0x6175_6469_745F_6368  # "audit_ch": the advisory-lock key of the chain
 
 
 def _digest(prev: str, row: AuditEvent) -> str:
@@ -26,7 +27,10 @@ def _digest(prev: str, row: AuditEvent) -> str:
 
 def record(session: Session, *, who: str, event_name: str, case_id: int | None, title: str,
            task: str | None = None, detail: dict[str, Any] | None = None, at: datetime | None = None) -> AuditEvent:
-    """Append one event. The chain is global; taking the last hash inside the transaction serialises writers."""
+    """Append one event. The chain is global, so appenders take turns: on PostgreSQL a transaction-scoped advisory
+    lock (held to commit), on SQLite the write lock every transaction already takes (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
     last = session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
     row = AuditEvent(case_id=case_id, at=at or clock.now(), who=who, event=event_name, task=task, title=title,
                      detail=detail or {}, prev_hash=last or GENESIS)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -67,8 +67,14 @@ class Database:
         except StaleDataError as exc:
             raise Conflict("数据已被他人修改，请刷新后重试") from exc
         except OperationalError as exc:
-            if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
+            text = str(exc).lower()
+            if "locked" in text or "could not serialize" in text or "deadlock detected" in text:
                 raise Conflict("数据正被他人修改，请稍后重试") from exc
+            raise
+        except IntegrityError as exc:
+            # Two writers inserting the same key at once (the loser of a race), not bad input: retry later.
+            if "unique" in str(exc).lower() or "duplicate key" in str(exc).lower():
+                raise Conflict("数据正被他人同时修改，请稍后重试") from exc
             raise
         finally:
             session.close()

@@ -60,7 +60,7 @@ class Engine:
 
     def start(self) -> None:
         """Create or update the schema, pick the clock, deploy the diagrams in ``bpmn/``."""
-        from . import documents  # noqa: F401  (declares the document tables before the schema is created)
+        from . import documents, models_auth  # noqa: F401  (declare their tables before the schema is created)
         from .deploy import deploy_directory
         from .holidays import seed_holidays
 
