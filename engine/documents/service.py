@@ -102,11 +102,11 @@ def list_for_case(engine: Engine, actor: Actor, case_id: int) -> list[dict[str, 
 def download(engine: Engine, actor: Actor, document_id: int, fmt: str = "docx") -> tuple[bytes, str, str]:
     """The document's content, its Chinese file name and mimetype; ``fmt`` is "docx" or "pdf".
 
-    NotFound for an unknown document or one of a case the actor cannot see; BadRequest for another format;
+    NotFound for an unknown document or one of a case the actor cannot see; ValidationFailed (422, naming ``format``) for another format;
     ``Unavailable`` (code "pdf_unavailable") when no PDF can be made here."""
     fmt = (fmt or "docx").lower().lstrip(".")
     if fmt not in MIMETYPES:
-        raise BadRequest(f"不支持的文书格式：{fmt}（可选 docx 或 pdf）", {"format": "应为 docx 或 pdf"})
+        raise ValidationFailed(f"不支持的文书格式：{fmt}（可选 docx 或 pdf）", {"format": "应为 docx 或 pdf"})
     if fmt == "pdf":
         _ensure_pdf_table(engine.db.engine)
     with engine.db.transaction() as s:

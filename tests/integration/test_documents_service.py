@@ -12,7 +12,7 @@ import pytest
 
 from engine.documents import pdf, service
 from engine.documents.pdf import Unavailable
-from engine.errors import BadRequest, DomainError, NotFound
+from engine.errors import DomainError, NotFound, ValidationFailed
 from engine.users import get_actor
 
 from .driver import Case
@@ -55,7 +55,7 @@ def test_invisible_or_unknown_documents_are_not_found(engine, started: tuple[Cas
         service.download(engine, case.officer, doc_id + 1000)
     with pytest.raises(NotFound):
         service.list_for_case(engine, get_actor(engine, "officer2"), case.id)
-    with pytest.raises(BadRequest, match="不支持的文书格式"):
+    with pytest.raises(ValidationFailed, match="不支持的文书格式"):
         service.download(engine, case.officer, doc_id, "odt")
 
 

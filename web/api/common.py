@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -149,8 +150,18 @@ def reply(data: Any, status: int = 200) -> tuple[Response, int]:
     return jsonify(data), status
 
 
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def safe_filename(name: str, fallback: str) -> str:
+    """A file name without separators, control characters or leading dots (it cannot climb out of a folder)."""
+    cleaned = _UNSAFE_IN_NAME.sub("_", name).strip(" .").replace("..", "_")
+    return cleaned[:150] or fallback
+
+
 def attachment(content: bytes, filename: str, mimetype: str, fallback: str) -> Response:
     """A download with the file name in RFC 5987 form (Chinese names) and an ASCII fallback."""
+    filename = safe_filename(filename, fallback)
     response = Response(content, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}")

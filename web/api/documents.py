@@ -1,10 +1,10 @@
-"""Downloading a generated document (``.docx``; ``?format=pdf`` when the PDF service is installed)."""
+"""Downloading a generated document (``.docx``, or ``?format=pdf`` converted by LibreOffice)."""
 
 from __future__ import annotations
 
 from flask import Response, request
 
-from engine import document_files
+from engine.documents import service
 
 from . import api
 from .common import actor, attachment, check_args, engine
@@ -14,6 +14,6 @@ from .common import actor, attachment, check_args, engine
 def download_document(document_id: int) -> Response:
     check_args(("format",))
     fmt = request.args.get("format", "docx")
-    content, name, mimetype = document_files.download(engine(), actor(), document_id, fmt)
+    content, name, mimetype = service.download(engine(), actor(), document_id, fmt)
     ext = name.rsplit(".", 1)[-1] if "." in name else fmt
     return attachment(content, name, mimetype, f"document-{document_id}.{ext if ext.isalnum() else fmt}")
