@@ -76,23 +76,53 @@ def test_timer_fires_from_the_job_store(real_engine):
         service.stop()
 
 
-def test_timer_due_while_the_service_was_down_fires_once_at_start(real_engine):
+def test_timers_due_while_the_service_was_down_fire_once_at_start_in_due_order(real_engine):
     first = SchedulerService(real_engine)
     first.start()
     assert wait_for(first.active.is_set)
-    instance_id, _ = start_timer(real_engine, 2)
-    assert wait_for(lambda: any(j.startswith(JOB_PREFIX) for j in first.job_ids()))
+    later, _ = start_timer(real_engine, 2.5)
+    earlier, _ = start_timer(real_engine, 1.5)
+    assert wait_for(lambda: len([j for j in first.job_ids() if j.startswith(JOB_PREFIX)]) == 2)
     first.stop()
-    time.sleep(3)  # the due time passes while no scheduler runs
-    assert fired(real_engine, instance_id) == (0, 0)
+    time.sleep(3.5)  # both due times pass while no scheduler runs
+    assert fired(real_engine, earlier)[0] == fired(real_engine, later)[0] == 0
     second = SchedulerService(real_engine)
     second.start()
     try:
-        assert wait_for(lambda: fired(real_engine, instance_id)[0] == 1)
+        assert wait_for(lambda: fired(real_engine, earlier)[0] == 1 and fired(real_engine, later)[0] == 1)
         time.sleep(1.5)
-        assert fired(real_engine, instance_id) == (1, 1)
+        with real_engine.db.transaction() as s:
+            order = [i for (i,) in s.execute(select(HumanTask.instance_id).order_by(HumanTask.created_at, HumanTask.id))]
+            events = s.execute(select(func.count()).select_from(AuditEvent).where(AuditEvent.event == "timer")).scalar_one()
+        assert order == [earlier, later]
+        assert events == 2  # each once
     finally:
         second.stop()
+
+
+def test_a_timer_cancelled_by_completing_its_task_loses_its_job(real_engine):
+    from engine import cases, tasks
+    from engine.users import create_user, ensure_departments
+
+    from .driver import LEAD
+
+    with real_engine.db.transaction() as s:
+        ensure_departments(s)
+    officer = create_user(real_engine, "officer1", None, ["officer"], "eco_env", "王经办")
+    service = SchedulerService(real_engine)
+    service.start()
+    try:
+        assert wait_for(service.active.is_set)
+        case = cases.register_lead(real_engine, officer, dict(LEAD, found_on=clock.today().isoformat()))
+        with real_engine.db.transaction() as s:
+            timer_id = s.execute(select(WaitingTimer.id).where(WaitingTimer.case_id == case["id"])).scalar_one()
+        job_id = f"{JOB_PREFIX}{timer_id}"
+        assert wait_for(lambda: job_id in service.job_ids())  # the 30-day lead-decision timer
+        tasks.complete(real_engine, officer, case["tasks"][0]["id"],
+                       {"screening_result": "no_claim", "screening_reason": "不属于生态环境损害"})
+        assert wait_for(lambda: job_id not in service.job_ids(), 5)
+    finally:
+        service.stop()
 
 
 def test_reconciliation_recreates_a_deleted_job_and_drops_an_orphan(real_engine):
