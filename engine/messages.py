@@ -68,8 +68,14 @@ def deliver(engine: Engine, actor: Actor, case_id: int, name: str, payload: Any)
             _send(run, event, name)
         else:
             delivered = False
+            group = payload.get("group")
             for inst in instances:
                 run = open_run(engine, s, inst, actor)
+                if group is not None and not _aim_at_group(run.wf, event, int(group)):
+                    continue
+                if group is None and len(_waiting_groups(run.wf, event)) > 1:
+                    raise ValidationFailed("有多个赔偿义务人组在等待该消息，请指明组号",
+                                           {"group": "请指明组号：" + "、".join(map(str, _waiting_groups(run.wf, event)))})
                 try:
                     run.wf.send_event(event)
                 except WorkflowException:  # this instance does not wait for it; try the next
@@ -83,6 +89,22 @@ def deliver(engine: Engine, actor: Actor, case_id: int, name: str, payload: Any)
                      title=f"收到消息：{name}", detail={"payload": payload})
         s.flush()
         return case_view(s, actor, case)
+
+
+def _waiting_groups(wf: Any, event: BpmnEvent) -> list[int]:
+    groups = {task.data["group"].get("id") for task in wf.event_manager.tasks.values()
+              if isinstance(task.data.get("group"), dict) and task.task_spec.catches(task, event)}
+    return sorted(int(g) for g in groups if g is not None)
+
+
+def _aim_at_group(wf: Any, event: BpmnEvent, group: int) -> bool:
+    """Target the event at the obligor group's own waiting workflow, so other groups do not catch it too."""
+    for task in wf.event_manager.tasks.values():
+        owner = task.data.get("group")
+        if isinstance(owner, dict) and owner.get("id") == group and task.task_spec.catches(task, event):
+            event.target = task.workflow
+            return True
+    return False
 
 
 def _send(run: Any, event: BpmnEvent, name: str) -> None:

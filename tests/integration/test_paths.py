@@ -349,3 +349,33 @@ def test_lead_transferred_to_another_department(engine):
         cases.get_case(engine, case.officer, case.id)  # no longer visible to the first department
     tasks.complete(engine, water, item[0]["id"], {"screening_result": "no_claim", "screening_reason": "另案处理"})
     assert cases.get_case(engine, water, case.id)["status"] == "lead_closed"
+
+
+def test_a_message_naming_a_group_reaches_only_that_group(engine):
+    from engine import messages
+    from engine.errors import Conflict
+
+    from .driver import PERSON
+
+    case = Case(engine)
+    case.do("screen_lead", {"screening_result": "start_claim", "screening_reason": "符合启动情形"})
+    case.do("register_claim_start", {"cause": "违法排污", "case_summary": "两个义务人分别磋商",
+                                     "obligors": [dict(COMPANY, group=1), dict(PERSON, group=2)]})
+    case.do("approve_claim_start_division", {"approved": True, "opinion": "同意"})
+    case.do("approve_claim_start_department", {"approved": True, "opinion": "同意"})
+    case.investigate()
+    assert sorted(t["group"] for t in case.view()["tasks"] if t["task"] == "prepare_consultation") == [1, 2]
+    case.prepare_and_serve(group=1)
+    case.prepare_and_serve(group=2)
+    with pytest.raises(Conflict):
+        messages.deliver(engine, case.officer, case.id, "obligor_requests_restoration",
+                         {"requested_on": case.today(), "group": 3})
+    with pytest.raises(ValidationFailed) as ambiguous:
+        messages.deliver(engine, case.officer, case.id, "obligor_requests_restoration", {"requested_on": case.today()})
+    assert "1、2" in ambiguous.value.fields["group"]
+    messages.deliver(engine, case.officer, case.id, "obligor_requests_restoration",
+                     {"requested_on": case.today(), "note": "个人义务人愿先行修复", "group": 2})
+    confirm = [t["group"] for t in case.view()["tasks"] if t["task"] == "confirm_damage_facts"]
+    assert confirm == [2]
+    groups = {g["id"]: g["obligors"] for g in case.view()["groups"]}
+    assert groups == {1: ["福州某化工有限公司"], 2: ["陈某"]}
