@@ -18,11 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select  # noqa: E402
 
-from engine.deploy import deploy_xml  # noqa: E402
-from engine.instances import start_instance  # noqa: E402
-from engine.models import HumanTask  # noqa: E402
-from engine.runtime import SYSTEM, Config, Engine  # noqa: E402
-from engine.scheduler import SchedulerService  # noqa: E402
+from engine.common.actor import SYSTEM  # noqa: E402
+from engine.process.deploy import deploy_xml  # noqa: E402
+from engine.process.instances import start_instance  # noqa: E402
+from engine.scheduler.service import SchedulerService  # noqa: E402
+from engine.services import startup
+from engine.store.models import HumanTask  # noqa: E402
+from engine.store.runtime import Config, Runtime  # noqa: E402
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "short_timer.bpmn"
 
@@ -33,11 +35,11 @@ def main() -> None:
     parser.add_argument("--database")
     args = parser.parse_args()
     url = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
-    engine = Engine(Config(database_url=url))
-    engine.start()
-    with engine.db.transaction() as s:
+    runtime = Runtime(Config(database_url=url))
+    startup.start(runtime)
+    with runtime.db.transaction() as s:
         deploy_xml(s, FIXTURE.read_text(encoding="utf-8"), "bench")
-    service = SchedulerService(engine)
+    service = SchedulerService(runtime)
     service.start()
     while not service.active.is_set():
         time.sleep(0.05)
@@ -45,12 +47,12 @@ def main() -> None:
     start = datetime.now(UTC)
     for i in range(args.timers):
         at = start + timedelta(seconds=3 + i * 0.5)
-        with engine.db.transaction() as s:
-            due[start_instance(engine, s, "test_short_timer", SYSTEM, {"due_at": at.isoformat()}).instance.id] = at
+        with runtime.db.transaction() as s:
+            due[start_instance(runtime, s, "test_short_timer", SYSTEM, {"due_at": at.isoformat()}).instance.id] = at
     seen: dict[int, float] = {}
     deadline = time.monotonic() + 3 + args.timers * 0.5 + 30
     while len(seen) < len(due) and time.monotonic() < deadline:
-        with engine.db.transaction() as s:
+        with runtime.db.transaction() as s:
             for instance_id, created in s.execute(select(HumanTask.instance_id, HumanTask.created_at)):
                 if instance_id in due and instance_id not in seen:
                     seen[instance_id] = (created - due[instance_id]).total_seconds()

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine import clock
-from engine.runtime import Config, Engine
-from engine.users import create_user, ensure_departments
+from engine.auth.users import create_user, ensure_departments
+from engine.common import clock
+from engine.services.startup import start
+from engine.store.runtime import Config, Runtime
 
 START = datetime.fromisoformat("2026-06-01T09:00:00+08:00")
 PG_URL = os.environ.get("ECO_TEST_POSTGRES")  # e.g. postgresql+psycopg://postgres@127.0.0.1:55432/postgres
@@ -41,9 +42,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = Engine(Config(database_url=db_url, demo=True, clock_start=START))
-    eng.start()
+def runtime(db_url: str) -> Iterator[Runtime]:
+    eng = Runtime(Config(database_url=db_url, demo=True, clock_start=START))
+    start(eng)
     with eng.db.transaction() as s:
         ensure_departments(s)
     people = [("officer1", ["officer"], "eco_env", "王经办"), ("officer2", ["officer"], "water", "赵经办"),

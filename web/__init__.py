@@ -6,28 +6,28 @@ import os
 
 from flask import Flask, Response, jsonify
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import text
 
-from engine import tokens
-from engine.runtime import Engine
+from engine.auth import tokens
+from engine.services.health import health
+from engine.store.runtime import Runtime
+
+from .api import api, register
 
 # Pages will be served from this origin only: no inline scripts, no framing, forms post back here.
 CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
 
 
-def create_app(engine: Engine) -> Flask:
+def create_app(runtime: Runtime) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(
-        SECRET_KEY=os.environ.get("ECO_SECRET_KEY") or tokens.session_secret(engine),
+        SECRET_KEY=os.environ.get("ECO_SECRET_KEY") or tokens.session_secret(runtime),
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("ECO_SECURE_COOKIES", "") == "1",
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         API_TOKEN_TTL_HOURS=float(os.environ.get("ECO_TOKEN_TTL_HOURS", "8")))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["engine"] = engine
-
-    from .api import api, register
+    app.extensions["runtime"] = runtime
 
     csrf = CSRFProtect(app)
     csrf.exempt(api)  # the API authenticates with bearer tokens, which a browser never sends on its own
@@ -35,16 +35,8 @@ def create_app(engine: Engine) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        try:
-            with engine.db.transaction() as s:
-                s.execute(text("SELECT 1"))
-            db = "ok"
-        except Exception:  # health must answer, not raise
-            db = "error"
-        from engine.scheduler import describe
-
-        # "ok": this process runs the scheduler; "standby": another process holds it; "off": none here.
-        return jsonify({"db": db, "scheduler": describe(engine.scheduler)}), 200 if db == "ok" else 503
+        state = health(runtime)
+        return jsonify(state), 200 if state["db"] == "ok" else 503
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from docxtpl import DocxTemplate
 
-from .context import PROVIDES
-from .render import CONTRACT, FIELDS, FORMS, TEMPLATE_DIR, check_template, make_environment
+from engine.documents.context import PROVIDES
+from engine.documents.render import CONTRACT, FIELDS, FORMS, TEMPLATE_DIR, check_template, make_environment
 
 
 @dataclass

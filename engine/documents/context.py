@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Case, Department, HumanTask, Obligor, User
+from engine.store.models import Case, Department, HumanTask, Obligor, User
 
 _FORMS_DIR = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
 

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ..errors import DomainError
+from engine.common.errors import DomainError
 
 TIMEOUT = 120.0
 MAX_PARALLEL = 2

@@ -8,20 +8,20 @@ from typing import Any
 
 import pytest
 
-from engine import clock
-from engine.models_auth import ApiToken
-from engine.runtime import Engine
-from engine.tokens import digest
+from engine.auth.tokens import digest
+from engine.common import clock
+from engine.store.models import ApiToken
+from engine.store.runtime import Runtime
 from tests.integration.driver import COMPANY, LEAD
 from web import create_app
 
 
-def make_token(engine: Engine, username: str, hours: float = 24 * 3660) -> str:
+def make_token(runtime: Runtime, username: str, hours: float = 24 * 3660) -> str:
     """A token written straight to the table (skips argon2, which would make every test slow); it outlives
     the clock moves of a test unless told otherwise (expiry itself is tested in test_auth)."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
-    with engine.db.transaction() as s:
+    with runtime.db.transaction() as s:
         s.add(ApiToken(token_hash=digest(token), username=username, created_at=now,
                        expires_at=now + timedelta(hours=hours)))
     return token
@@ -49,8 +49,8 @@ class Caller:
 
 
 @pytest.fixture
-def app(engine: Engine) -> Any:
-    application = create_app(engine)
+def app(runtime: Runtime) -> Any:
+    application = create_app(runtime)
     application.config.update(TESTING=True)
     return application
 
@@ -61,9 +61,9 @@ def client(app: Any) -> Any:
 
 
 @pytest.fixture
-def as_user(engine: Engine, client: Any) -> Any:
+def as_user(runtime: Runtime, client: Any) -> Any:
     def make(username: str) -> Caller:
-        return Caller(client, make_token(engine, username))
+        return Caller(client, make_token(runtime, username))
 
     return make
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from engine import clock
-from engine.models import Notification
-from engine.runtime import ROOT, Config, Engine
+from engine.common import clock
+from engine.services.startup import start
+from engine.store.models import Notification
+from engine.store.runtime import ROOT, Config, Runtime
 from web import create_app
 
 from .conftest import CLAIM_START, Caller, do, make_token, new_case, open_task
 
 
-def test_clock_read_and_move(engine, as_user):
+def test_clock_read_and_move(runtime, as_user):
     admin = as_user("admin1")
     now = admin.get("/api/v1/admin/clock").json
     assert now["simulated"] is True and now["now"].startswith("2026-06-01T09:00:00+08:00")
@@ -34,7 +35,7 @@ def test_clock_read_and_move(engine, as_user):
     assert as_user("supervisor1").post("/api/v1/admin/clock", json={"advance": "P1D"}).status_code == 403
 
 
-def test_clock_moves_fire_timers(engine, as_user):
+def test_clock_moves_fire_timers(runtime, as_user):
     officer = as_user("officer1")
     case_id = new_case(officer)["id"]
     as_user("admin1").post("/api/v1/admin/clock", json={"advance": "P31D"})
@@ -44,10 +45,10 @@ def test_clock_moves_fire_timers(engine, as_user):
 
 
 def test_clock_refused_outside_demo(db_url):
-    prod = Engine(Config(database_url=db_url, demo=False))
+    prod = Runtime(Config(database_url=db_url, demo=False))
     try:
-        prod.start()
-        from engine.users import create_user, ensure_departments
+        start(prod)
+        from engine.auth.users import create_user, ensure_departments
 
         with prod.db.transaction() as s:
             ensure_departments(s)
@@ -62,10 +63,10 @@ def test_clock_refused_outside_demo(db_url):
         clock.use(clock.Clock())
 
 
-def test_notifications(engine, as_user):
+def test_notifications(runtime, as_user):
     officer = as_user("officer1")
     case_id = new_case(officer)["id"]
-    with engine.db.transaction() as s:
+    with runtime.db.transaction() as s:
         s.add_all([
             Notification(username="officer1", at=clock.now(), kind="assigned", case_id=case_id, text="给王经办"),
             Notification(role="officer", department_id="eco_env", at=clock.now(), kind="reminder", text="生态环境经办人"),
@@ -114,12 +115,12 @@ def test_holidays(as_user):
     assert officer.get("/api/v1/holidays?year=1800").status_code == 400
 
 
-def test_incidents_list_and_retry(engine, as_user):
+def test_incidents_list_and_retry(runtime, as_user):
     officer = as_user("officer1")
     case_id = new_case(officer)["id"]
     for username, bpmn_id, data in CLAIM_START[:3]:
         do(as_user(username), case_id, bpmn_id, data)
-    engine.config.case_number_format = "{prefix}〔{year}〕{serial}号"  # misconfigured: the numbering step fails
+    runtime.config.case_number_format = "{prefix}〔{year}〕{serial}号"  # misconfigured: the numbering step fails
     task = open_task(officer, case_id, "approve_claim_start_department")
     out = as_user("dept1").post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"approved": True, "opinion": "同意"}})
     assert out.status_code == 200 and out.json["incident"]["element"] == "give_case_number"
@@ -129,7 +130,7 @@ def test_incidents_list_and_retry(engine, as_user):
     assert supervisor.get(f"/api/v1/incidents?case={case_id}").json["items"] == items
     assert officer.get("/api/v1/incidents").status_code == 403
     assert officer.post(f"/api/v1/incidents/{items[0]['id']}/retry").status_code == 403
-    engine.config.case_number_format = "{prefix}〔{year}〕{seq}号"
+    runtime.config.case_number_format = "{prefix}〔{year}〕{seq}号"
     retried = supervisor.post(f"/api/v1/incidents/{items[0]['id']}/retry")
     assert retried.status_code == 200 and retried.json == {"resolved": True, "incident": None}
     assert supervisor.post(f"/api/v1/incidents/{items[0]['id']}/retry").status_code == 409
@@ -143,7 +144,7 @@ def _upload(caller, content, filename="lead_screening.bpmn"):
                               content_type="multipart/form-data")
 
 
-def test_process_models(engine, as_user):
+def test_process_models(runtime, as_user):
     analyst = as_user("analyst1")
     new_case(as_user("officer1"))
     models = analyst.get("/api/v1/process-models").json["items"]
@@ -180,7 +181,7 @@ def test_process_models(engine, as_user):
     assert analyst.post("/api/v1/process-models", json={"xml": text}).status_code == 400
 
 
-def test_bpmn_upload_does_not_resolve_external_entities(engine, as_user, tmp_path: Path):
+def test_bpmn_upload_does_not_resolve_external_entities(runtime, as_user, tmp_path: Path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT", encoding="utf-8")
     text = (ROOT / "bpmn" / "lead_screening.bpmn").read_text(encoding="utf-8")

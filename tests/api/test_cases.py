@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from engine.models import Document
+from engine.store.models import Document
 from tests.integration.driver import COMPANY, LEAD
 
 from .conftest import new_case, open_task, start_claim
@@ -129,7 +129,7 @@ def test_messages(as_user):
                                      json={"completed_on": "2026-06-01"}).status_code == 403
 
 
-def test_documents_list_and_download(engine, as_user):
+def test_documents_list_and_download(runtime, as_user):
     officer = as_user("officer1")
     case_id = new_case(officer)["id"]
     assert officer.get(f"/api/v1/cases/{case_id}/documents").json == []
@@ -151,11 +151,11 @@ def test_documents_list_and_download(engine, as_user):
     assert as_user("supervisor1").get(f"/api/v1/documents/{docs[0]['id']}").status_code == 200
 
 
-def test_download_names_cannot_traverse(engine, as_user):
+def test_download_names_cannot_traverse(runtime, as_user):
     officer = as_user("officer1")
     case_id = new_case(officer)["id"]
     start_claim(as_user, case_id)
-    with engine.db.transaction() as s:
+    with runtime.db.transaction() as s:
         doc = s.query(Document).filter_by(case_id=case_id).one()
         doc.filename = '../../etc/passwd\r\nX-Evil: 1\\..\\a:b*?"<>|.docx'
         doc_id = doc.id

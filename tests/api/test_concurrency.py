@@ -9,9 +9,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from engine import audit
-from engine.models import AuditEvent, HumanTask
-from engine.users import create_user
+from engine.auth.users import create_user
+from engine.store import audit
+from engine.store.models import AuditEvent, HumanTask
 
 from .conftest import Caller, make_token, new_case, open_task
 
@@ -38,29 +38,29 @@ def race(app, callers: list[Caller], url: str, body=None) -> Counter[int]:
     return Counter(statuses)
 
 
-def officers(engine, client, n: int) -> list[Caller]:
+def officers(runtime, client, n: int) -> list[Caller]:
     out = []
     for i in range(n):
         name = f"racer{i}"
-        create_user(engine, name, None, ["officer"], "eco_env", f"经办{i}")
-        out.append(Caller(client, make_token(engine, name)))
+        create_user(runtime, name, None, ["officer"], "eco_env", f"经办{i}")
+        out.append(Caller(client, make_token(runtime, name)))
     return out
 
 
-def completed_count(engine, case_id: int, bpmn_id: str) -> int:
-    with engine.db.transaction() as s:
+def completed_count(runtime, case_id: int, bpmn_id: str) -> int:
+    with runtime.db.transaction() as s:
         return int(s.execute(select(func.count(AuditEvent.id)).where(
             AuditEvent.case_id == case_id, AuditEvent.event == "completed", AuditEvent.task == bpmn_id)).scalar_one())
 
 
 @pytest.mark.parametrize("n", [2, 20])
-def test_simultaneous_completes(engine, app, client, as_user, n):
+def test_simultaneous_completes(runtime, app, client, as_user, n):
     case_id = new_case(as_user("officer1"))["id"]
     task = open_task(as_user("officer1"), case_id, "screen_lead")
-    statuses = race(app, officers(engine, client, n), f"/api/v1/tasks/{task['id']}/complete", SCREEN)
+    statuses = race(app, officers(runtime, client, n), f"/api/v1/tasks/{task['id']}/complete", SCREEN)
     assert statuses == Counter({200: 1, 409: n - 1})
-    assert completed_count(engine, case_id, "screen_lead") == 1
-    with engine.db.transaction() as s:
+    assert completed_count(runtime, case_id, "screen_lead") == 1
+    with runtime.db.transaction() as s:
         following = s.execute(select(HumanTask).where(HumanTask.case_id == case_id,
                                                       HumanTask.bpmn_id == "register_claim_start")).scalars().all()
         assert len(following) == 1 and following[0].state == "open"
@@ -68,13 +68,13 @@ def test_simultaneous_completes(engine, app, client, as_user, n):
 
 
 @pytest.mark.parametrize("n", [2, 20])
-def test_simultaneous_claims(engine, app, client, as_user, n):
+def test_simultaneous_claims(runtime, app, client, as_user, n):
     case_id = new_case(as_user("officer1"))["id"]
     task = open_task(as_user("officer1"), case_id, "screen_lead")
-    callers = officers(engine, client, n)
+    callers = officers(runtime, client, n)
     statuses = race(app, callers, f"/api/v1/tasks/{task['id']}/claim")
     assert statuses == Counter({200: 1, 409: n - 1})
-    with engine.db.transaction() as s:
+    with runtime.db.transaction() as s:
         row = s.get(HumanTask, task["id"])
         assert row is not None and row.assignee is not None and row.assignee.startswith("racer")
         claims = s.execute(select(func.count(AuditEvent.id)).where(AuditEvent.case_id == case_id,
@@ -82,11 +82,11 @@ def test_simultaneous_claims(engine, app, client, as_user, n):
         assert claims == 1
 
 
-def test_claim_and_complete_at_once(engine, app, client, as_user):
+def test_claim_and_complete_at_once(runtime, app, client, as_user):
     """One officer claims while another completes: whichever wins, the task is done once and nothing breaks."""
     case_id = new_case(as_user("officer1"))["id"]
     task = open_task(as_user("officer1"), case_id, "screen_lead")
-    a, b = officers(engine, client, 2)
+    a, b = officers(runtime, client, 2)
     barrier = threading.Barrier(2)
     results: dict[str, int] = {}
 
@@ -105,15 +105,15 @@ def test_claim_and_complete_at_once(engine, app, client, as_user):
     for t in threads:
         t.join(timeout=60)
     assert set(results.values()) <= {200, 409}
-    assert completed_count(engine, case_id, "screen_lead") == (1 if results["complete"] == 200 else 0)
+    assert completed_count(runtime, case_id, "screen_lead") == (1 if results["complete"] == 200 else 0)
 
 
-def test_simultaneous_first_cases_on_a_new_version(engine, app, client):
+def test_simultaneous_first_cases_on_a_new_version(runtime, app, client):
     """Eight officers register leads at once on a fresh database: all get 201 (the first start of a process
     version makes its spec bundle once; a second maker reuses it instead of failing)."""
     from tests.integration.driver import LEAD
 
-    callers = officers(engine, client, 8)
+    callers = officers(runtime, client, 8)
     barrier = threading.Barrier(len(callers))
     statuses: list[int] = []
 
@@ -129,6 +129,6 @@ def test_simultaneous_first_cases_on_a_new_version(engine, app, client):
     for t in threads:
         t.join(timeout=120)
     assert statuses == [201] * 16
-    with engine.db.transaction() as s:
+    with runtime.db.transaction() as s:
         screens = s.execute(select(HumanTask.case_id).where(HumanTask.bpmn_id == "screen_lead")).scalars().all()
     assert sorted(Counter(screens).values()) == [1] * 16

@@ -21,11 +21,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import clock
-from engine.instances import open_run
-from engine.models import AuditEvent, HumanTask, ProcessInstance
-from engine.runtime import SYSTEM, Config, Engine
-from engine.workflow import ready_user_tasks
+from engine.common import clock
+from engine.common.actor import SYSTEM
+from engine.process.instances import open_run
+from engine.process.workflow import ready_user_tasks
+from engine.store.models import AuditEvent, HumanTask, ProcessInstance
+from engine.store.runtime import Config, Runtime
 from tests.integration.driver import COMPANY, LEAD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ class Server:
     def start(self) -> None:
         out = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "--database", self.db_url, "serve", "--demo", "--port", str(self.port)],
+            [sys.executable, "-m", "cli", "--database", self.db_url, "serve", "--demo", "--port", str(self.port)],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         end = time.monotonic() + 90
         while time.monotonic() < end:
@@ -175,11 +176,11 @@ def test_sigkill_during_a_burst_loses_nothing_acknowledged(pg_url: str, tmp_path
 
 def check_consistency(db_url: str) -> None:
     """Inbox rows match each instance's READY user tasks; no task was completed twice."""
-    engine = Engine(Config(database_url=db_url, demo=True))
+    runtime = Runtime(Config(database_url=db_url, demo=True))
     try:
-        with engine.db.transaction() as s:
+        with runtime.db.transaction() as s:
             for inst in s.execute(select(ProcessInstance).where(ProcessInstance.case_id.is_not(None))).scalars():
-                run = open_run(engine, s, inst, SYSTEM)
+                run = open_run(runtime, s, inst, SYSTEM)
                 ready = {str(t.id) for t in ready_user_tasks(run.wf)}
                 inbox = set(s.execute(select(HumanTask.id).where(HumanTask.instance_id == inst.id,
                                                                  HumanTask.state == "open")).scalars())
@@ -189,7 +190,7 @@ def check_consistency(db_url: str) -> None:
             twice = [k for k, v in completions.items() if v > 1]
             assert not twice, twice
     finally:
-        engine.close()
+        runtime.close()
         clock.use(clock.Clock())
 
 

@@ -57,11 +57,11 @@ def mutated(draw: Any, example: Any) -> Any:
 class World:
     """A case with documents and open tasks, and callers of every role."""
 
-    def __init__(self, engine: Any, app: Any, as_user: Any) -> None:
+    def __init__(self, runtime: Any, app: Any, as_user: Any) -> None:
         self.app = app
-        self.engine = engine
+        self.runtime = runtime
         self.spec = app.test_client().get("/api/v1/openapi.json").json
-        self.callers = {u: Caller(app.test_client(), make_token(engine, u, hours=24 * 365 * 100)) for u in USERS}
+        self.callers = {u: Caller(app.test_client(), make_token(runtime, u, hours=24 * 365 * 100)) for u in USERS}
         officer = self.callers["officer1"]
         self.case_id = new_case(officer)["id"]
         start_claim(as_user, self.case_id)
@@ -133,15 +133,15 @@ def requests(draw: Any, world: World) -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(engine: Any, app: Any, as_user: Any) -> World:
-    return World(engine, app, as_user)
+def world(runtime: Any, app: Any, as_user: Any) -> World:
+    return World(runtime, app, as_user)
 
 
 def check(world: World, req: dict[str, Any]) -> None:
     client = world.app.test_client()
     headers = {}
     if req["caller"] in world.callers and req["op"]["operationId"] == "revokeToken":
-        headers = {"Authorization": f"Bearer {make_token(world.engine, req['caller'])}"}  # keep the callers' own
+        headers = {"Authorization": f"Bearer {make_token(world.runtime, req['caller'])}"}  # keep the callers' own
     elif req["caller"] in world.callers:
         headers = world.callers[req["caller"]].headers
     elif req["caller"] == "bad-token":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import session
 
-from engine.runtime import Engine
+from engine.store.runtime import Runtime
 from web import create_app
 
 
@@ -33,8 +33,8 @@ def test_session_cookie_settings(app):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_secret_key_survives_a_restart(engine: Engine):
-    assert create_app(engine).config["SECRET_KEY"] == create_app(engine).config["SECRET_KEY"]
+def test_secret_key_survives_a_restart(runtime: Runtime):
+    assert create_app(runtime).config["SECRET_KEY"] == create_app(runtime).config["SECRET_KEY"]
 
 
 def test_forms_need_a_csrf_token_but_the_api_does_not(app, as_user):

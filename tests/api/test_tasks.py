@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from engine.users import create_user
+from engine.auth.users import create_user
 
 from .conftest import new_case, open_task
 
 
-def test_scopes(engine, as_user):
+def test_scopes(runtime, as_user):
     officer, other = as_user("officer1"), as_user("officer2")
     case_id = new_case(officer)["id"]
     assert officer.get("/api/v1/tasks").json["items"] == []  # default scope: mine
@@ -45,8 +45,8 @@ def test_detail_has_form_and_data(as_user):
     assert as_user("officer2").get(f"/api/v1/tasks/{task['id']}").status_code == 404
 
 
-def test_claim_unclaim_complete(engine, as_user):
-    create_user(engine, "officer3", None, ["officer"], "eco_env", "孙经办")
+def test_claim_unclaim_complete(runtime, as_user):
+    create_user(runtime, "officer3", None, ["officer"], "eco_env", "孙经办")
     officer, colleague = as_user("officer1"), as_user("officer3")
     case_id = new_case(officer)["id"]
     task = open_task(officer, case_id, "screen_lead")
@@ -75,12 +75,12 @@ def test_claim_unclaim_complete(engine, as_user):
     assert officer.get(url).json["state"] == "completed"
 
 
-def test_other_department_cannot_act_on_participating_case(engine, as_user):
-    from engine.models import CaseDepartment
+def test_other_department_cannot_act_on_participating_case(runtime, as_user):
+    from engine.store.models import CaseDepartment
 
     officer = as_user("officer1")
     case_id = new_case(officer)["id"]
-    with engine.db.transaction() as s:
+    with runtime.db.transaction() as s:
         s.add(CaseDepartment(case_id=case_id, department_id="water"))
     task = open_task(officer, case_id, "screen_lead")
     water = as_user("officer2")

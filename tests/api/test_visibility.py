@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from engine import clock
-from engine.models import Notification
+from engine.common import clock
+from engine.store.models import Notification
 
 from .conftest import new_case, open_task, start_claim
 
@@ -18,13 +18,13 @@ NOT_CASE_IDS = {
 }
 
 
-def test_every_id_path_hides_another_departments_case(engine, app, as_user):
+def test_every_id_path_hides_another_departments_case(runtime, app, as_user):
     officer = as_user("officer1")
     case_id = new_case(officer)["id"]
     start_claim(as_user, case_id)
     task = open_task(officer, case_id, "conduct_investigation")
     document_id = officer.get(f"/api/v1/cases/{case_id}/documents").json[0]["id"]
-    with engine.db.transaction() as s:
+    with runtime.db.transaction() as s:
         note = Notification(role="officer", department_id="eco_env", at=clock.now(), kind="reminder",
                             case_id=case_id, text="提醒")
         s.add(note)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import cases, clock, tasks, timers
-from engine.runtime import Engine
-from engine.users import get_actor
+from engine.auth.users import get_actor
+from engine.common import clock
+from engine.services import cases, tasks, timers
+from engine.store.runtime import Runtime
 
 COMPANY = {"name": "福州某化工有限公司", "kind": "company", "uscc": "91350100M000100Y43", "address": "福建省福州市马尾区某路1号",
            "legal_representative": "林某", "position": "执行董事", "contact": "0591-88888888", "group": 1}
@@ -20,14 +21,14 @@ ROLE_USER = {"officer": "officer1", "division_head": "division1", "department_he
 
 
 class Case:
-    def __init__(self, engine: Engine, obligors: list[dict[str, Any]] | None = None) -> None:
-        self.engine = engine
-        self.officer = get_actor(engine, "officer1")
+    def __init__(self, runtime: Runtime, obligors: list[dict[str, Any]] | None = None) -> None:
+        self.runtime = runtime
+        self.officer = get_actor(runtime, "officer1")
         data = dict(LEAD, obligors=obligors if obligors is not None else [COMPANY, PERSON])
-        self.id = cases.register_lead(engine, self.officer, data)["id"]
+        self.id = cases.register_lead(runtime, self.officer, data)["id"]
 
     def view(self) -> dict[str, Any]:
-        return cases.get_case(self.engine, self.officer, self.id)
+        return cases.get_case(self.runtime, self.officer, self.id)
 
     def open_tasks(self) -> list[str]:
         return sorted(t["task"] for t in self.view()["tasks"])
@@ -39,13 +40,13 @@ class Case:
 
     def do(self, bpmn_id: str, data: dict[str, Any], group: int | None = None) -> dict[str, Any]:
         item = self.task(bpmn_id, group)
-        actor = get_actor(self.engine, ROLE_USER[item["candidate_role"]])
-        out = tasks.complete(self.engine, actor, item["id"], data)
+        actor = get_actor(self.runtime, ROLE_USER[item["candidate_role"]])
+        out = tasks.complete(self.runtime, actor, item["id"], data)
         assert out["incident"] is None, out["incident"]
         return out["case"]  # type: ignore[no-any-return]
 
     def advance(self, duration: str) -> None:
-        timers.advance_clock(self.engine, get_actor(self.engine, "admin1"), by=duration)
+        timers.advance_clock(self.runtime, get_actor(self.runtime, "admin1"), by=duration)
 
     def today(self) -> str:
         return clock.today().isoformat()

@@ -5,36 +5,36 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.deploy import deploy_directory, deploy_xml, latest
-from engine.errors import ValidationFailed
-from engine.models import ProcessInstance, ProcessVersion, SpecBundle
+from engine.common.errors import ValidationFailed
+from engine.process.deploy import deploy_directory, deploy_xml, latest
+from engine.store.models import ProcessInstance, ProcessVersion, SpecBundle
 
 from .driver import Case
 
 
-def test_unchanged_files_are_not_redeployed(engine):
-    with engine.db.transaction() as s:
+def test_unchanged_files_are_not_redeployed(runtime):
+    with runtime.db.transaction() as s:
         before = s.execute(select(ProcessVersion.process_id, ProcessVersion.version)).all()
-    deploy_directory(engine, "again")
-    with engine.db.transaction() as s:
+    deploy_directory(runtime, "again")
+    with runtime.db.transaction() as s:
         after = s.execute(select(ProcessVersion.process_id, ProcessVersion.version)).all()
     assert sorted(before) == sorted(after)
     assert {v for _, v in after} == {1}
 
 
-def test_a_changed_diagram_is_a_new_version_and_running_cases_keep_theirs(engine):
-    old_case = Case(engine)
-    with engine.db.transaction() as s:
+def test_a_changed_diagram_is_a_new_version_and_running_cases_keep_theirs(runtime):
+    old_case = Case(runtime)
+    with runtime.db.transaction() as s:
         xml = latest(s, "eco_damage_claim").xml
         changed = xml.replace('name="线索核查"', 'name="线索核查（新版）"')
         assert changed != xml
         version = deploy_xml(s, changed, "analyst1")
         assert version.version == 2
         assert deploy_xml(s, changed, "analyst1").id == version.id  # the same content again: no version 3
-    new_case = Case(engine)
+    new_case = Case(runtime)
     assert old_case.task("screen_lead")["title"] == "线索核查"
     assert new_case.task("screen_lead")["title"] == "线索核查（新版）"
-    with engine.db.transaction() as s:
+    with runtime.db.transaction() as s:
         bundles = {i.case_id: s.get(SpecBundle, i.bundle_id).versions["eco_damage_claim"]
                    for i in s.execute(select(ProcessInstance).where(ProcessInstance.case_id.isnot(None))).scalars()}
     assert bundles == {old_case.id: 1, new_case.id: 2}
@@ -42,30 +42,30 @@ def test_a_changed_diagram_is_a_new_version_and_running_cases_keep_theirs(engine
     assert old_case.view()["status"] == "lead_closed"
 
 
-def test_a_diagram_that_drops_a_contract_id_is_refused_with_every_problem(engine):
-    with engine.db.transaction() as s:
+def test_a_diagram_that_drops_a_contract_id_is_refused_with_every_problem(runtime):
+    with runtime.db.transaction() as s:
         xml = latest(s, "consultation").xml
     broken = xml.replace('id="record_consultation_meeting"', 'id="meeting_record"')
-    with engine.db.transaction() as s, pytest.raises(ValidationFailed) as refused:
+    with runtime.db.transaction() as s, pytest.raises(ValidationFailed) as refused:
         deploy_xml(s, broken, "analyst1")
     assert "record_consultation_meeting" in refused.value.fields["ids"]
 
 
-def test_external_entities_are_not_resolved(engine, tmp_path):
+def test_external_entities_are_not_resolved(runtime, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET", encoding="utf-8")
-    with engine.db.transaction() as s:
+    with runtime.db.transaction() as s:
         xml = latest(s, "damage_assessment").xml
     hostile = xml.replace('<?xml version=\'1.0\' encoding=\'UTF-8\'?>', "").replace(
         '<?xml version="1.0" encoding="UTF-8"?>', "")
     hostile = (f'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>\n'
                + hostile.replace('name="确定鉴定评估方式"', 'name="&x;"'))
-    with engine.db.transaction() as s:
+    with runtime.db.transaction() as s:
         try:
             version = deploy_xml(s, hostile, "analyst1")
         except ValidationFailed:
             return  # refused outright is fine too
         assert "TOP-SECRET" not in version.xml
-    with engine.db.transaction() as s:
+    with runtime.db.transaction() as s:
         names = [v.name for v in s.execute(select(ProcessVersion)).scalars()]
     assert all("TOP-SECRET" not in n for n in names)

@@ -1,5 +1,5 @@
 """Documents generated at the service tasks of a real case (SQLite and PostgreSQL): what they contain, new versions
-on regeneration (engine.documents.service.regenerate), and an incident naming the field a template needs but the
+on regeneration (engine.services.documents.regenerate), and an incident naming the field a template needs but the
 case lacks."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from engine import incidents, tasks
-from engine.documents import service
+from engine.auth.users import get_actor
+from engine.common.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from engine.documents.render import FORMS, TEMPLATE_DIR
-from engine.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
-from engine.users import get_actor
+from engine.services import documents as service
+from engine.services import incidents, tasks
 from tests.unit.test_document_templates import all_paragraphs
 
 from .driver import COMPANY, PERSON, Case
@@ -32,9 +32,9 @@ def docx_text(content: bytes) -> str:
 
 
 @pytest.fixture
-def agreed_case(engine) -> Case:
+def agreed_case(runtime) -> Case:
     """A case whose forms 1, 2, 4, 5 and 6 exist (agreement signed, judicial confirmation applied for)."""
-    case = Case(engine)
+    case = Case(runtime)
     case.start_claim()
     case.investigate()
     case.prepare_and_serve()
@@ -43,12 +43,12 @@ def agreed_case(engine) -> Case:
     return case
 
 
-def test_stored_documents_open_and_carry_number_and_obligors(engine, agreed_case: Case) -> None:
+def test_stored_documents_open_and_carry_number_and_obligors(runtime, agreed_case: Case) -> None:
     number = agreed_case.view()["number"]
-    listed = service.list_for_case(engine, agreed_case.officer, agreed_case.id)
+    listed = service.list_for_case(runtime, agreed_case.officer, agreed_case.id)
     assert [(d["form"], d["version"], d["latest"]) for d in listed] == [(f, 1, True) for f in (1, 2, 4, 5, 6)]
     for item in listed:
-        content, name, mimetype = service.download(engine, agreed_case.officer, item["id"])
+        content, name, mimetype = service.download(runtime, agreed_case.officer, item["id"])
         assert name == f"{number}-{FORMS[item['form']].title}-v1.docx" == item["filename"]
         assert mimetype == service.DOCX_MIME and item["size"] == len(content)
         text = docx_text(content)
@@ -58,24 +58,24 @@ def test_stored_documents_open_and_carry_number_and_obligors(engine, agreed_case
         assert "{{" not in text and "{%" not in text
 
 
-def test_regenerating_makes_version_n_plus_1_and_keeps_version_n(engine, agreed_case: Case) -> None:
+def test_regenerating_makes_version_n_plus_1_and_keeps_version_n(runtime, agreed_case: Case) -> None:
     officer = agreed_case.officer
-    v1 = next(d for d in service.list_for_case(engine, officer, agreed_case.id) if d["form"] == 5)
-    v1_content = service.download(engine, officer, v1["id"])[0]
+    v1 = next(d for d in service.list_for_case(runtime, officer, agreed_case.id) if d["form"] == 5)
+    v1_content = service.download(runtime, officer, v1["id"])[0]
 
-    out = service.regenerate(engine, officer, agreed_case.id, 5)
+    out = service.regenerate(runtime, officer, agreed_case.id, 5)
     assert (out["form"], out["version"], out["group"], out["task"]) == (5, 2, 1, "render_form5")
-    again = service.regenerate(engine, get_actor(engine, "division1"), agreed_case.id, 5, group=1)
+    again = service.regenerate(runtime, get_actor(runtime, "division1"), agreed_case.id, 5, group=1)
     assert again["version"] == 3 and again["created_by"] == "division1"
 
-    fives = [d for d in service.list_for_case(engine, officer, agreed_case.id) if d["form"] == 5]
+    fives = [d for d in service.list_for_case(runtime, officer, agreed_case.id) if d["form"] == 5]
     assert [(d["version"], d["latest"]) for d in fives] == [(1, False), (2, False), (3, True)]
-    assert service.download(engine, officer, v1["id"])[0] == v1_content  # version 1 untouched
-    content, name, _ = service.download(engine, officer, out["id"])
+    assert service.download(runtime, officer, v1["id"])[0] == v1_content  # version 1 untouched
+    content, name, _ = service.download(runtime, officer, out["id"])
     assert name.endswith("-生态环境损害赔偿协议-v2.docx")
     assert agreed_case.view()["number"] in docx_text(content)
 
-    one = service.regenerate(engine, officer, agreed_case.id, 1)  # a form of the main process, no group
+    one = service.regenerate(runtime, officer, agreed_case.id, 1)  # a form of the main process, no group
     assert (one["version"], one["group"]) == (2, None)
     view = agreed_case.view()
     assert sorted((d["form"], d["version"]) for d in view["documents"]) == [
@@ -83,18 +83,18 @@ def test_regenerating_makes_version_n_plus_1_and_keeps_version_n(engine, agreed_
     assert "生成文书：生态环境损害赔偿协议 第3版" in [h["title"] for h in view["history"]]
 
 
-def test_regenerate_refusals(engine, agreed_case: Case) -> None:
+def test_regenerate_refusals(runtime, agreed_case: Case) -> None:
     with pytest.raises(NotFound):  # another department's officer does not see the case
-        service.regenerate(engine, get_actor(engine, "officer2"), agreed_case.id, 5)
+        service.regenerate(runtime, get_actor(runtime, "officer2"), agreed_case.id, 5)
     with pytest.raises(Forbidden):  # sees every case, but does not draw documents
-        service.regenerate(engine, get_actor(engine, "supervisor1"), agreed_case.id, 5)
+        service.regenerate(runtime, get_actor(runtime, "supervisor1"), agreed_case.id, 5)
     with pytest.raises(Conflict, match="尚未生成《强制执行申请书》"):
-        service.regenerate(engine, agreed_case.officer, agreed_case.id, 7)
+        service.regenerate(runtime, agreed_case.officer, agreed_case.id, 7)
     with pytest.raises(Conflict, match="第2组"):
-        service.regenerate(engine, agreed_case.officer, agreed_case.id, 5, group=2)
+        service.regenerate(runtime, agreed_case.officer, agreed_case.id, 5, group=2)
     with pytest.raises(BadRequest):
-        service.regenerate(engine, agreed_case.officer, agreed_case.id, 8)
-    assert len(service.list_for_case(engine, agreed_case.officer, agreed_case.id)) == 5
+        service.regenerate(runtime, agreed_case.officer, agreed_case.id, 8)
+    assert len(service.list_for_case(runtime, agreed_case.officer, agreed_case.id)) == 5
 
 
 def _template_needing(folder: Path, form: int, text: str) -> Path:
@@ -106,14 +106,14 @@ def _template_needing(folder: Path, form: int, text: str) -> Path:
     return folder
 
 
-def test_template_needing_data_the_case_lacks_raises_an_incident_naming_the_field(engine, tmp_path: Path) -> None:
-    engine.config.templates_dir = _template_needing(tmp_path / "templates", 1, "签订地点：{{ signing_place }}")
-    case = Case(engine)
+def test_template_needing_data_the_case_lacks_raises_an_incident_naming_the_field(runtime, tmp_path: Path) -> None:
+    runtime.config.templates_dir = _template_needing(tmp_path / "templates", 1, "签订地点：{{ signing_place }}")
+    case = Case(runtime)
     case.do("screen_lead", {"screening_result": "start_claim", "screening_reason": "符合启动情形"})
     case.do("register_claim_start", {"cause": "违法排污", "case_summary": "偷排含镍废水", "obligors": [COMPANY]})
     case.do("approve_claim_start_division", {"approved": True, "opinion": "同意"})
     item = case.task("approve_claim_start_department")
-    out = tasks.complete(engine, get_actor(engine, "dept1"), item["id"], {"approved": True, "opinion": "同意"})
+    out = tasks.complete(runtime, get_actor(runtime, "dept1"), item["id"], {"approved": True, "opinion": "同意"})
 
     incident = out["incident"]
     assert incident is not None and incident["element"] == "render_form1"
@@ -123,18 +123,18 @@ def test_template_needing_data_the_case_lacks_raises_an_incident_naming_the_fiel
     assert "approve_claim_start_department" not in case.open_tasks()  # the approval is kept
 
     # with the template fixed, a supervisor's retry generates version 1
-    engine.config.templates_dir = TEMPLATE_DIR
-    supervisor = get_actor(engine, "supervisor1")
-    assert incidents.retry(engine, supervisor, incident["id"])["resolved"] is True
+    runtime.config.templates_dir = TEMPLATE_DIR
+    supervisor = get_actor(runtime, "supervisor1")
+    assert incidents.retry(runtime, supervisor, incident["id"])["resolved"] is True
     assert [(d["form"], d["version"]) for d in case.view()["documents"]] == [(1, 1)]
 
 
-def test_regenerate_with_a_template_needing_missing_data_is_refused_naming_the_field(engine, agreed_case: Case,
+def test_regenerate_with_a_template_needing_missing_data_is_refused_naming_the_field(runtime, agreed_case: Case,
                                                                                    tmp_path: Path) -> None:
-    engine.config.templates_dir = _template_needing(tmp_path / "templates", 4, "{{ court }}")
+    runtime.config.templates_dir = _template_needing(tmp_path / "templates", 4, "{{ court }}")
     with pytest.raises(ValidationFailed) as refused:
-        service.regenerate(engine, agreed_case.officer, agreed_case.id, 4)
+        service.regenerate(runtime, agreed_case.officer, agreed_case.id, 4)
     assert "人民法院（court）" in refused.value.message
     assert refused.value.fields == {"court": "缺少人民法院"}
-    assert [d["version"] for d in service.list_for_case(engine, agreed_case.officer, agreed_case.id)
+    assert [d["version"] for d in service.list_for_case(runtime, agreed_case.officer, agreed_case.id)
             if d["form"] == 4] == [1]

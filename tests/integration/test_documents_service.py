@@ -1,4 +1,4 @@
-"""engine.documents.service: listing and downloading a case's documents (.docx, PDF on demand and cached) with the
+"""engine.services.documents: listing and downloading a case's documents (.docx, PDF on demand and cached) with the
 case's access rules, and the clear refusal when no PDF can be made here."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.documents import pdf, service
+from engine.auth.users import get_actor
+from engine.common.errors import DomainError, NotFound, ValidationFailed
+from engine.documents import pdf
 from engine.documents.pdf import Unavailable
-from engine.errors import DomainError, NotFound, ValidationFailed
-from engine.users import get_actor
+from engine.services import documents as service
 
 from .driver import Case
 
@@ -21,11 +22,11 @@ IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
 @pytest.fixture
-def started(engine) -> tuple[Case, int]:
+def started(runtime) -> tuple[Case, int]:
     """A case whose form 1 (索赔启动登记表) exists; returns the case and the document id."""
-    case = Case(engine)
+    case = Case(runtime)
     case.start_claim()
-    (doc,) = service.list_for_case(engine, case.officer, case.id)
+    (doc,) = service.list_for_case(runtime, case.officer, case.id)
     return case, doc["id"]
 
 
@@ -37,38 +38,38 @@ def fake_soffice(folder: Path, script: str, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("PATH", str(folder))
 
 
-def test_download_docx_with_chinese_name(engine, started: tuple[Case, int]) -> None:
+def test_download_docx_with_chinese_name(runtime, started: tuple[Case, int]) -> None:
     case, doc_id = started
-    content, name, mimetype = service.download(engine, case.officer, doc_id)
+    content, name, mimetype = service.download(runtime, case.officer, doc_id)
     assert content.startswith(b"PK") and mimetype == service.DOCX_MIME
     assert name == "环赔〔2026〕1号-索赔启动登记表-v1.docx"
-    assert service.download(engine, get_actor(engine, "supervisor1"), doc_id, "DOCX")[1] == name
+    assert service.download(runtime, get_actor(runtime, "supervisor1"), doc_id, "DOCX")[1] == name
 
 
-def test_invisible_or_unknown_documents_are_not_found(engine, started: tuple[Case, int]) -> None:
+def test_invisible_or_unknown_documents_are_not_found(runtime, started: tuple[Case, int]) -> None:
     case, doc_id = started
     with pytest.raises(NotFound, match="文书不存在"):
-        service.download(engine, get_actor(engine, "officer2"), doc_id)  # another department
+        service.download(runtime, get_actor(runtime, "officer2"), doc_id)  # another department
     with pytest.raises(NotFound, match="文书不存在"):
-        service.download(engine, get_actor(engine, "officer2"), doc_id, "pdf")
+        service.download(runtime, get_actor(runtime, "officer2"), doc_id, "pdf")
     with pytest.raises(NotFound, match="文书不存在"):
-        service.download(engine, case.officer, doc_id + 1000)
+        service.download(runtime, case.officer, doc_id + 1000)
     with pytest.raises(NotFound):
-        service.list_for_case(engine, get_actor(engine, "officer2"), case.id)
+        service.list_for_case(runtime, get_actor(runtime, "officer2"), case.id)
     with pytest.raises(ValidationFailed, match="不支持的文书格式"):
-        service.download(engine, case.officer, doc_id, "odt")
+        service.download(runtime, case.officer, doc_id, "odt")
 
 
-def test_pdf_unavailable_without_libreoffice(engine, started: tuple[Case, int], tmp_path: Path,
+def test_pdf_unavailable_without_libreoffice(runtime, started: tuple[Case, int], tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     case, doc_id = started
     monkeypatch.setenv("PATH", str(tmp_path))  # no soffice anywhere
     with pytest.raises(Unavailable) as refused:
-        service.download(engine, case.officer, doc_id, "pdf")
+        service.download(runtime, case.officer, doc_id, "pdf")
     assert isinstance(refused.value, DomainError) and refused.value.code == "pdf_unavailable"
     assert "未安装 LibreOffice" in refused.value.message and ".docx" in refused.value.message
-    assert service.list_for_case(engine, case.officer, case.id)[0]["pdf_ready"] is False
-    assert service.download(engine, case.officer, doc_id)[0].startswith(b"PK")  # the .docx still comes
+    assert service.list_for_case(runtime, case.officer, case.id)[0]["pdf_ready"] is False
+    assert service.download(runtime, case.officer, doc_id)[0].startswith(b"PK")  # the .docx still comes
 
 
 def test_failed_conversion_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,29 +108,16 @@ def test_hanging_conversion_is_killed_with_its_children(tmp_path: Path, monkeypa
 
 
 @pytest.mark.skipif(pdf.soffice() is None and not IN_CI, reason="LibreOffice not installed (tools/system-packages.sh)")
-def test_pdf_is_converted_once_and_then_cached(engine, started: tuple[Case, int],
+def test_pdf_is_converted_once_and_then_cached(runtime, started: tuple[Case, int],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     case, doc_id = started
-    content, name, mimetype = service.download(engine, case.officer, doc_id, "pdf")
+    content, name, mimetype = service.download(runtime, case.officer, doc_id, "pdf")
     assert content.startswith(b"%PDF") and mimetype == "application/pdf"
     assert name == "环赔〔2026〕1号-索赔启动登记表-v1.pdf"
-    assert service.list_for_case(engine, case.officer, case.id)[0]["pdf_ready"] is True
+    assert service.list_for_case(runtime, case.officer, case.id)[0]["pdf_ready"] is True
 
     def no_conversion(_content: bytes, **_kw: object) -> bytes:
         raise AssertionError("converted again")
 
     monkeypatch.setattr(pdf, "docx_to_pdf", no_conversion)
-    assert service.download(engine, get_actor(engine, "supervisor1"), doc_id, "pdf") == (content, name, mimetype)
-
-
-def test_pdf_table_is_created_when_the_schema_predates_the_package(engine) -> None:
-    from sqlalchemy import inspect
-
-    from engine.documents.models import DocumentPdf
-
-    DocumentPdf.__table__.drop(engine.db.engine)  # as if create_schema ran before engine.documents was imported
-    service._checked.discard(engine.db.engine)
-    assert "document_pdfs" not in inspect(engine.db.engine).get_table_names()
-    case = Case(engine)
-    assert service.list_for_case(engine, case.officer, case.id) == []
-    assert "document_pdfs" in inspect(engine.db.engine).get_table_names()
+    assert service.download(runtime, get_actor(runtime, "supervisor1"), doc_id, "pdf") == (content, name, mimetype)

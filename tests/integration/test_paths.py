@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from engine import cases, tasks
-from engine.errors import ValidationFailed
-from engine.users import get_actor
+from engine.auth.users import get_actor
+from engine.common.errors import ValidationFailed
+from engine.services import cases, tasks
 
 from .driver import COMPANY, Case
 
 
-def test_lead_closed(engine):
-    case = Case(engine)
+def test_lead_closed(runtime):
+    case = Case(runtime)
     view = case.do("screen_lead", {"screening_result": "no_claim", "screening_reason": "不属于生态环境损害"})
     assert view["status"] == "lead_closed"
     assert view["tasks"] == []
 
 
-def test_happy_path_compensation_to_case_closed(engine):
-    case = Case(engine)
+def test_happy_path_compensation_to_case_closed(runtime):
+    case = Case(runtime)
     case.start_claim()
     view = case.view()
     assert view["number"] == "环赔〔2026〕1号"
@@ -42,14 +42,14 @@ def test_happy_path_compensation_to_case_closed(engine):
     assert view["groups"][0]["outcome"] == "closed"
 
 
-def test_rejected_approval_goes_back_and_resubmission_succeeds(engine):
-    case = Case(engine)
+def test_rejected_approval_goes_back_and_resubmission_succeeds(runtime):
+    case = Case(runtime)
     case.do("screen_lead", {"screening_result": "start_claim", "screening_reason": "符合启动情形"})
     case.do("register_claim_start", {"cause": "违法排污", "case_summary": "初稿", "obligors": []})
     view = case.do("approve_claim_start_division", {"approved": False, "opinion": "赔偿义务人未列明，请补充"})
     assert [t["task"] for t in view["tasks"]] == ["register_claim_start"]
     assert view["number"] is None
-    detail = tasks.get_task(engine, case.officer, view["tasks"][0]["id"])
+    detail = tasks.get_task(runtime, case.officer, view["tasks"][0]["id"])
     assert detail["data"]["cause"] == "违法排污"
     case.do("register_claim_start", {"cause": "违法排污", "case_summary": "补充后", "obligors": [dict(COMPANY)]})
     case.do("approve_claim_start_division", {"approved": True, "opinion": "同意"})
@@ -59,8 +59,8 @@ def test_rejected_approval_goes_back_and_resubmission_succeeds(engine):
     assert view["variables"]["claim_start_department"]["signer"] == "张厅长"
 
 
-def test_claim_terminated(engine):
-    case = Case(engine)
+def test_claim_terminated(runtime):
+    case = Case(runtime)
     case.start_claim()
     case.investigate(conclusion="terminate")
     case.do("register_claim_termination", {"termination_reason": "赔偿义务人已依法破产且无财产"})
@@ -74,8 +74,8 @@ def test_claim_terminated(engine):
 @pytest.mark.parametrize(("outcome", "reason"), [
     ("obligor_absent", "obligor_absent_or_withdrew"), ("obligor_withdrew", "obligor_absent_or_withdrew"),
     ("other_failure", "other")])
-def test_consultation_fails_at_a_meeting(engine, outcome, reason):
-    case = Case(engine)
+def test_consultation_fails_at_a_meeting(runtime, outcome, reason):
+    case = Case(runtime)
     case.start_claim()
     case.investigate()
     case.prepare_and_serve()
@@ -85,8 +85,8 @@ def test_consultation_fails_at_a_meeting(engine, outcome, reason):
     assert [t["task"] for t in view["tasks"] if t["task"] != "notify_court_procuratorate"] == ["file_lawsuit"]
 
 
-def test_obligor_refuses(engine):
-    case = Case(engine)
+def test_obligor_refuses(runtime):
+    case = Case(runtime)
     case.start_claim()
     case.investigate()
     case.prepare_and_serve()
@@ -94,8 +94,8 @@ def test_obligor_refuses(engine):
     assert view["groups"][0]["failure_reason"] == "obligor_refused"
 
 
-def test_no_reply_by_the_reply_date_fails_consultation(engine):
-    case = Case(engine)
+def test_no_reply_by_the_reply_date_fails_consultation(runtime):
+    case = Case(runtime)
     case.start_claim()
     case.investigate()
     case.prepare_and_serve()
@@ -107,8 +107,8 @@ def test_no_reply_by_the_reply_date_fails_consultation(engine):
     assert "file_lawsuit" in case.open_tasks()
 
 
-def test_three_meeting_limit_and_three_meetings_failure(engine):
-    case = Case(engine)
+def test_three_meeting_limit_and_three_meetings_failure(runtime):
+    case = Case(runtime)
     case.start_claim()
     case.investigate()
     case.prepare_and_serve()
@@ -124,8 +124,8 @@ def test_three_meeting_limit_and_three_meetings_failure(engine):
     assert view["groups"][0]["failure_reason"] == "three_meetings"
 
 
-def test_ninety_day_period_exceeded(engine):
-    case = Case(engine)
+def test_ninety_day_period_exceeded(runtime):
+    case = Case(runtime)
     case.start_claim()
     case.investigate()
     case.advance("P32D")  # 2026-07-03
@@ -143,8 +143,8 @@ def test_ninety_day_period_exceeded(engine):
     assert "file_lawsuit" in case.open_tasks()
 
 
-def test_litigation_then_enforcement_when_payment_is_not_made(engine):
-    case = Case(engine)
+def test_litigation_then_enforcement_when_payment_is_not_made(runtime):
+    case = Case(runtime)
     case.start_claim()
     case.investigate()
     case.prepare_and_serve()
@@ -166,8 +166,8 @@ def test_litigation_then_enforcement_when_payment_is_not_made(engine):
     assert 7 in [d["form"] for d in view["documents"]]
 
 
-def test_judicial_confirmation_and_restoration_evaluated_twice(engine):
-    case = Case(engine)
+def test_judicial_confirmation_and_restoration_evaluated_twice(runtime):
+    case = Case(runtime)
     case.start_claim()
     case.investigate(needs_assessment=True)
     case.prepare_and_serve()
@@ -190,10 +190,10 @@ def test_judicial_confirmation_and_restoration_evaluated_twice(engine):
     assert sum("修复效果评估" in t for t in history_titles if t.startswith("办结")) == 2
 
 
-def test_restoration_supervision_cycle_and_completion_message(engine):
-    from engine import messages
+def test_restoration_supervision_cycle_and_completion_message(runtime):
+    from engine.services import messages
 
-    case = Case(engine)
+    case = Case(runtime)
     case.start_claim()
     case.investigate()
     case.prepare_and_serve()
@@ -202,12 +202,12 @@ def test_restoration_supervision_cycle_and_completion_message(engine):
     case.advance("P31D")
     assert "supervise_restoration" in case.open_tasks()
     case.do("supervise_restoration", {"visited_on": case.today(), "progress": "已完成一半"})
-    messages.deliver(engine, case.officer, case.id, "restoration_completed", {"completed_on": case.today(), "report": "已完成"})
+    messages.deliver(runtime, case.officer, case.id, "restoration_completed", {"completed_on": case.today(), "report": "已完成"})
     assert "evaluate_restoration_effect" in case.open_tasks()
 
 
-def test_unconfirmed_agreement_not_performed_leads_to_lawsuit(engine):
-    case = Case(engine)
+def test_unconfirmed_agreement_not_performed_leads_to_lawsuit(runtime):
+    case = Case(runtime)
     case.start_claim()
     case.investigate()
     case.prepare_and_serve()
@@ -216,38 +216,38 @@ def test_unconfirmed_agreement_not_performed_leads_to_lawsuit(engine):
     assert "file_lawsuit" in case.open_tasks()
 
 
-def test_court_notice_received_in_time(engine):
-    from engine import messages
+def test_court_notice_received_in_time(runtime):
+    from engine.services import messages
 
-    case = Case(engine)
-    messages.deliver(engine, case.officer, case.id, "pil_case_accepted",
+    case = Case(runtime)
+    messages.deliver(runtime, case.officer, case.id, "pil_case_accepted",
                      {"court": "福州市中级人民法院", "case_number": "（2026）闽01民初9号", "accepted_on": case.today()})
-    view = messages.deliver(engine, case.officer, case.id, "court_notice_received",
+    view = messages.deliver(runtime, case.officer, case.id, "court_notice_received",
                             {"court": "福州市中级人民法院", "received_on": case.today()})
     assert "coordinate_with_court" in [t["task"] for t in view["tasks"]]
     assert "chase_court_notice" not in [t["task"] for t in view["tasks"]]
 
 
-def test_court_notice_late_is_chased(engine):
-    from engine import messages
-    from engine.errors import Conflict
+def test_court_notice_late_is_chased(runtime):
+    from engine.common.errors import Conflict
+    from engine.services import messages
 
-    case = Case(engine)
-    messages.deliver(engine, case.officer, case.id, "pil_case_accepted",
+    case = Case(runtime)
+    messages.deliver(runtime, case.officer, case.id, "pil_case_accepted",
                      {"court": "福州市中级人民法院", "case_number": "（2026）闽01民初9号", "accepted_on": "2026-06-01"})
     case.advance("P10D")
     assert "chase_court_notice" not in case.open_tasks()
     case.advance("P1D")
     assert "chase_court_notice" in case.open_tasks()
     case.do("chase_court_notice", {"chased_on": case.today(), "chase_note": "电话催告"})
-    messages.deliver(engine, case.officer, case.id, "court_notice_received", {"court": "福州市中级人民法院", "received_on": case.today()})
+    messages.deliver(runtime, case.officer, case.id, "court_notice_received", {"court": "福州市中级人民法院", "received_on": case.today()})
     assert "coordinate_with_court" in case.open_tasks()
     with pytest.raises(Conflict):
-        messages.deliver(engine, case.officer, case.id, "court_notice_received", {"court": "X", "received_on": case.today()})
+        messages.deliver(runtime, case.officer, case.id, "court_notice_received", {"court": "X", "received_on": case.today()})
 
 
-def test_assessment_time_is_not_counted_in_the_investigation_period(engine):
-    case = Case(engine)
+def test_assessment_time_is_not_counted_in_the_investigation_period(runtime):
+    case = Case(runtime)
     case.start_claim()
     before = [d for d in case.view()["deadlines"] if d["name"] == "investigation"][0]
     case.do("conduct_investigation", {
@@ -264,8 +264,8 @@ def test_assessment_time_is_not_counted_in_the_investigation_period(engine):
     assert after["due_on"] > before["due_on"]
 
 
-def test_expert_assessment_needs_the_three_confirmations(engine):
-    case = Case(engine)
+def test_expert_assessment_needs_the_three_confirmations(runtime):
+    case = Case(runtime)
     case.start_claim()
     case.do("conduct_investigation", {
         "investigation_methods": ["documents"], "investigators": "王经办", "investigation_started_on": case.today(),
@@ -276,27 +276,27 @@ def test_expert_assessment_needs_the_three_confirmations(engine):
     assert "专家" in refused.value.message
 
 
-def test_periodic_screening_lists_pending_leads(engine):
-    from engine.screening import ensure_screening
-    from engine.tasks import inbox
+def test_periodic_screening_lists_pending_leads(runtime):
+    from engine.services.screening import ensure_screening
+    from engine.services.tasks import inbox
 
-    Case(engine)
-    assert ensure_screening(engine) == 6
-    assert ensure_screening(engine) == 0
-    case_officer = get_actor(engine, "officer1")
-    assert not [t for t in inbox(engine, case_officer, "group")["items"] if t["task"] == "screen_pending_leads"]
-    Case(engine).advance("P31D")
-    items = [t for t in inbox(engine, case_officer, "group")["items"] if t["task"] == "screen_pending_leads"]
+    Case(runtime)
+    assert ensure_screening(runtime) == 6
+    assert ensure_screening(runtime) == 0
+    case_officer = get_actor(runtime, "officer1")
+    assert not [t for t in inbox(runtime, case_officer, "group")["items"] if t["task"] == "screen_pending_leads"]
+    Case(runtime).advance("P31D")
+    items = [t for t in inbox(runtime, case_officer, "group")["items"] if t["task"] == "screen_pending_leads"]
     assert len(items) == 1 and items[0]["department"] == "eco_env"
-    detail = tasks.get_task(engine, case_officer, items[0]["id"])
+    detail = tasks.get_task(runtime, case_officer, items[0]["id"])
     assert detail["form"]["title"] == "定期筛查案件线索"
 
 
-def test_invalid_data_is_refused_with_the_field_named_and_nothing_changes(engine):
-    case = Case(engine)
+def test_invalid_data_is_refused_with_the_field_named_and_nothing_changes(runtime):
+    case = Case(runtime)
     item = case.task("screen_lead")
     with pytest.raises(ValidationFailed) as refused:
-        tasks.complete(engine, case.officer, item["id"], {"screening_result": "maybe"})
+        tasks.complete(runtime, case.officer, item["id"], {"screening_result": "maybe"})
     assert "screening_result" in refused.value.fields
     assert case.open_tasks() == ["screen_lead"]
     bad = dict(COMPANY, uscc="91350100M000100Y44")
@@ -307,24 +307,24 @@ def test_invalid_data_is_refused_with_the_field_named_and_nothing_changes(engine
     assert "统一社会信用代码" in refused.value.fields["obligors.0.uscc"]
 
 
-def test_other_department_cannot_see_the_case(engine):
-    from engine.errors import NotFound
+def test_other_department_cannot_see_the_case(runtime):
+    from engine.common.errors import NotFound
 
-    case = Case(engine)
+    case = Case(runtime)
     with pytest.raises(NotFound):
-        cases.get_case(engine, get_actor(engine, "officer2"), case.id)
+        cases.get_case(runtime, get_actor(runtime, "officer2"), case.id)
     with pytest.raises(NotFound):
-        tasks.get_task(engine, get_actor(engine, "officer2"), case.task("screen_lead")["id"])
+        tasks.get_task(runtime, get_actor(runtime, "officer2"), case.task("screen_lead")["id"])
 
 
-def test_voluntary_restoration_during_consultation(engine):
-    from engine import messages
+def test_voluntary_restoration_during_consultation(runtime):
+    from engine.services import messages
 
-    case = Case(engine)
+    case = Case(runtime)
     case.start_claim()
     case.investigate()
     case.prepare_and_serve()
-    messages.deliver(engine, case.officer, case.id, "obligor_requests_restoration", {"requested_on": case.today(), "note": "愿先行修复"})
+    messages.deliver(runtime, case.officer, case.id, "obligor_requests_restoration", {"requested_on": case.today(), "note": "愿先行修复"})
     assert {"confirm_damage_facts", "record_obligor_reply"} <= set(case.open_tasks())
     case.do("confirm_damage_facts", {"confirmed_on": case.today(), "confirmed_facts": "双方确认损害事实", "approved": True})
     case.do("supervise_voluntary_restoration", {"supervised_on": case.today(), "supervision_notes": "按方案推进"})
@@ -334,30 +334,30 @@ def test_voluntary_restoration_during_consultation(engine):
     assert view["groups"][0]["outcome"] == "agreed"
 
 
-def test_lead_transferred_to_another_department(engine):
-    case = Case(engine)
-    water = get_actor(engine, "officer2")
+def test_lead_transferred_to_another_department(runtime):
+    case = Case(runtime)
+    water = get_actor(runtime, "officer2")
     with pytest.raises(ValidationFailed):
-        cases.transfer_lead(engine, case.officer, case.id, "water", " ")
-    view = cases.transfer_lead(engine, case.officer, case.id, "water", "属水利部门职责（§16 线索移送）")
+        cases.transfer_lead(runtime, case.officer, case.id, "water", " ")
+    view = cases.transfer_lead(runtime, case.officer, case.id, "water", "属水利部门职责（§16 线索移送）")
     assert view["department"] == "water"
-    item = [t for t in tasks.inbox(engine, water, "group")["items"] if t["case_id"] == case.id]
+    item = [t for t in tasks.inbox(runtime, water, "group")["items"] if t["case_id"] == case.id]
     assert item and item[0]["task"] == "screen_lead"
-    from engine.errors import NotFound
+    from engine.common.errors import NotFound
 
     with pytest.raises(NotFound):
-        cases.get_case(engine, case.officer, case.id)  # no longer visible to the first department
-    tasks.complete(engine, water, item[0]["id"], {"screening_result": "no_claim", "screening_reason": "另案处理"})
-    assert cases.get_case(engine, water, case.id)["status"] == "lead_closed"
+        cases.get_case(runtime, case.officer, case.id)  # no longer visible to the first department
+    tasks.complete(runtime, water, item[0]["id"], {"screening_result": "no_claim", "screening_reason": "另案处理"})
+    assert cases.get_case(runtime, water, case.id)["status"] == "lead_closed"
 
 
-def test_a_message_naming_a_group_reaches_only_that_group(engine):
-    from engine import messages
-    from engine.errors import Conflict
+def test_a_message_naming_a_group_reaches_only_that_group(runtime):
+    from engine.common.errors import Conflict
+    from engine.services import messages
 
     from .driver import PERSON
 
-    case = Case(engine)
+    case = Case(runtime)
     case.do("screen_lead", {"screening_result": "start_claim", "screening_reason": "符合启动情形"})
     case.do("register_claim_start", {"cause": "违法排污", "case_summary": "两个义务人分别磋商",
                                      "obligors": [dict(COMPANY, group=1), dict(PERSON, group=2)]})
@@ -368,12 +368,12 @@ def test_a_message_naming_a_group_reaches_only_that_group(engine):
     case.prepare_and_serve(group=1)
     case.prepare_and_serve(group=2)
     with pytest.raises(Conflict):
-        messages.deliver(engine, case.officer, case.id, "obligor_requests_restoration",
+        messages.deliver(runtime, case.officer, case.id, "obligor_requests_restoration",
                          {"requested_on": case.today(), "group": 3})
     with pytest.raises(ValidationFailed) as ambiguous:
-        messages.deliver(engine, case.officer, case.id, "obligor_requests_restoration", {"requested_on": case.today()})
+        messages.deliver(runtime, case.officer, case.id, "obligor_requests_restoration", {"requested_on": case.today()})
     assert "1、2" in ambiguous.value.fields["group"]
-    messages.deliver(engine, case.officer, case.id, "obligor_requests_restoration",
+    messages.deliver(runtime, case.officer, case.id, "obligor_requests_restoration",
                      {"requested_on": case.today(), "note": "个人义务人愿先行修复", "group": 2})
     confirm = [t["group"] for t in case.view()["tasks"] if t["task"] == "confirm_damage_facts"]
     assert confirm == [2]

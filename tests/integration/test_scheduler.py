@@ -15,20 +15,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from engine import clock
-from engine.deploy import deploy_xml
-from engine.instances import start_instance
-from engine.models import AuditEvent, HumanTask, ProcessInstance, Setting, WaitingTimer
-from engine.runtime import SYSTEM, Config, Engine
-from engine.scheduler import JOB_PREFIX, SchedulerService
+from engine.common import clock
+from engine.common.actor import SYSTEM
+from engine.process.deploy import deploy_xml
+from engine.process.instances import start_instance
+from engine.scheduler.service import JOB_PREFIX, SchedulerService
+from engine.services.startup import start
+from engine.store.models import AuditEvent, HumanTask, ProcessInstance, Setting, WaitingTimer
+from engine.store.runtime import Config, Runtime
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "short_timer.bpmn"
 
 
 @pytest.fixture
-def real_engine(db_url: str) -> Iterator[Engine]:
-    eng = Engine(Config(database_url=db_url, demo=False))
-    eng.start()
+def real_engine(db_url: str) -> Iterator[Runtime]:
+    eng = Runtime(Config(database_url=db_url, demo=False))
+    start(eng)
     with eng.db.transaction() as s:
         deploy_xml(s, FIXTURE.read_text(encoding="utf-8"), "test")
     yield eng
@@ -36,16 +38,16 @@ def real_engine(db_url: str) -> Iterator[Engine]:
     clock.use(clock.Clock())
 
 
-def start_timer(engine: Engine, seconds: float) -> tuple[int, datetime]:
+def start_timer(runtime: Runtime, seconds: float) -> tuple[int, datetime]:
     due = datetime.now(UTC) + timedelta(seconds=seconds)
-    with engine.db.transaction() as s:
-        run = start_instance(engine, s, "test_short_timer", SYSTEM, {"due_at": due.isoformat()})
+    with runtime.db.transaction() as s:
+        run = start_instance(runtime, s, "test_short_timer", SYSTEM, {"due_at": due.isoformat()})
         return run.instance.id, due
 
 
-def fired(engine: Engine, instance_id: int) -> tuple[int, int]:
+def fired(runtime: Runtime, instance_id: int) -> tuple[int, int]:
     """(tasks created after the timer, timer audit events) for the instance."""
-    with engine.db.transaction() as s:
+    with runtime.db.transaction() as s:
         tasks = s.execute(select(func.count()).select_from(HumanTask).where(HumanTask.instance_id == instance_id)).scalar_one()
         events = s.execute(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.event == "timer", AuditEvent.detail["due_at"].isnot(None),
@@ -101,8 +103,8 @@ def test_timers_due_while_the_service_was_down_fire_once_at_start_in_due_order(r
 
 
 def test_a_timer_cancelled_by_completing_its_task_loses_its_job(real_engine):
-    from engine import cases, tasks
-    from engine.users import create_user, ensure_departments
+    from engine.auth.users import create_user, ensure_departments
+    from engine.services import cases, tasks
 
     from .driver import LEAD
 
@@ -135,7 +137,7 @@ def test_reconciliation_recreates_a_deleted_job_and_drops_an_orphan(real_engine)
             timer_id = s.execute(select(WaitingTimer.id).where(WaitingTimer.instance_id == instance_id)).scalar_one()
         job_id = f"{JOB_PREFIX}{timer_id}"
         assert wait_for(lambda: job_id in service.job_ids())
-        with real_engine.db.engine.begin() as conn:  # by hand, behind the scheduler's back
+        with real_engine.db.sql_engine.begin() as conn:  # by hand, behind the scheduler's back
             conn.execute(text("DELETE FROM apscheduler_jobs WHERE id = :id"), {"id": job_id})
         assert job_id not in service.job_ids()
         assert service.scheduler is not None
@@ -148,12 +150,12 @@ def test_reconciliation_recreates_a_deleted_job_and_drops_an_orphan(real_engine)
 
 
 def _scheduler_process(url: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "engine.cli", "--database", url, "scheduler"],
+    return subprocess.Popen([sys.executable, "-m", "cli", "--database", url, "scheduler"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[2])
 
 
-def _holder(engine: Engine) -> int | None:
-    with engine.db.transaction() as s:
+def _holder(runtime: Runtime) -> int | None:
+    with runtime.db.transaction() as s:
         row = s.get(Setting, "scheduler_holder")
         return int(row.value["pid"]) if row is not None else None
 

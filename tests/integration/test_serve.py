@@ -20,7 +20,7 @@ def free_port() -> int:
 def test_serve_demo_answers_healthz(tmp_path: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "--database", f"sqlite:///{tmp_path / 'serve.sqlite'}", "serve", "--demo",
+        [sys.executable, "-m", "cli", "--database", f"sqlite:///{tmp_path / 'serve.sqlite'}", "serve", "--demo",
          "--port", str(port)], cwd=Path(__file__).resolve().parents[2],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

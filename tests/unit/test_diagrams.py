@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from engine.operators import build_operators
+from engine.process.operators import build_operators
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",

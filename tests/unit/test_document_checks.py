@@ -17,11 +17,11 @@ from docx.oxml.ns import qn
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from engine.cli import main
+from cli.main import main
 from engine.documents import checks
 from engine.documents import context as ctxmod
 from engine.documents.render import CONTRACT, FORMS, TEMPLATE_DIR, render, template_variables
-from engine.models import Base, Case, Department, HumanTask, Obligor, User
+from engine.store.models import Base, Case, Department, HumanTask, Obligor, User
 from tests.fixtures.document_contexts import context
 
 ALL_FORMS = sorted(FORMS)

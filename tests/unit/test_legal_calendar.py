@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from engine.legal_calendar import (
+from engine.calendar.legal_calendar import (
     DayTable,
     HolidayTableError,
     chinese_calendar_table,

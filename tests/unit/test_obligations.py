@@ -1,6 +1,6 @@
 from datetime import date
 
-from engine.obligations import for_group
+from engine.services.obligations import for_group
 
 
 def test_instalments_are_paid_in_due_order_and_judged_per_obligation():

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from stdnum.cn import ric, uscc
 
-from engine.validation import (
+from engine.forms.validation import (
     check_form_schema,
     is_valid_id_number,
     is_valid_money,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, g, request
 
-from engine import tokens
-from engine.errors import BadRequest, Unauthorized
+from engine.auth import tokens
+from engine.common.errors import BadRequest, Unauthorized
 
-from .common import IdConverter, NameConverter, TaskIdConverter, engine
+from .common import IdConverter, NameConverter, TaskIdConverter, runtime
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -27,7 +27,7 @@ def authenticate() -> None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("请先登录：缺少 Authorization: Bearer 凭证")
     g.token = token.strip()
-    g.actor = tokens.actor_for_token(engine(), g.token)
+    g.actor = tokens.actor_for_token(runtime(), g.token)
 
 
 def register(app: Flask) -> None:

@@ -6,22 +6,22 @@ from datetime import timedelta
 
 from flask import Response, current_app, g, request
 
-from engine import tokens
+from engine.auth import tokens
 
 from . import api
-from .common import engine, json_body, reply
+from .common import json_body, reply, runtime
 
 
 @api.post("/auth/token")
 def issue_token() -> tuple[Response, int]:
     body = json_body()
     ttl = timedelta(hours=float(current_app.config.get("API_TOKEN_TTL_HOURS", 8)))
-    result = tokens.issue_token(engine(), body.get("username"), body.get("password"),
+    result = tokens.issue_token(runtime(), body.get("username"), body.get("password"),
                                 request.remote_addr or "unknown", ttl=ttl)
     return reply(result, 201)
 
 
 @api.delete("/auth/token")
 def revoke_token() -> tuple[Response, int]:
-    tokens.revoke(engine(), g.token)
+    tokens.revoke(runtime(), g.token)
     return Response(status=204), 204

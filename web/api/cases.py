@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import Response, request, url_for
 
-from engine import case_audit, cases, messages, process_models
+from engine.services import case_audit, cases, messages, process_models
 
 from . import api
-from .common import actor, arg_bool, arg_int, arg_str, attachment, check_args, engine, json_body, reply
+from .common import actor, arg_bool, arg_int, arg_str, attachment, check_args, json_body, reply, runtime
 
 
 @api.post("/cases")
 def create_case() -> tuple[Response, int]:
-    view = cases.register_lead(engine(), actor(), json_body())
+    view = cases.register_lead(runtime(), actor(), json_body())
     response, status = reply(view, 201)
     response.headers["Location"] = url_for("api.get_case", case_id=view["id"])
     return response, status
@@ -22,7 +22,7 @@ def create_case() -> tuple[Response, int]:
 def list_cases() -> tuple[Response, int]:
     check_args(("stage", "department", "overdue", "q", "status", "page", "per_page"))
     result = cases.ledger(
-        engine(), actor(), stage=arg_str("stage", 40), department=arg_str("department", 40),
+        runtime(), actor(), stage=arg_str("stage", 40), department=arg_str("department", 40),
         overdue=arg_bool("overdue"), q=arg_str("q", 100), status=arg_str("status", 30),
         page=arg_int("page", 1, 1, 100_000) or 1, per_page=arg_int("per_page", 20, 1, 200) or 20)
     return reply(result)
@@ -30,22 +30,22 @@ def list_cases() -> tuple[Response, int]:
 
 @api.get("/cases/<id:case_id>")
 def get_case(case_id: int) -> tuple[Response, int]:
-    return reply(cases.get_case(engine(), actor(), case_id))
+    return reply(cases.get_case(runtime(), actor(), case_id))
 
 
 @api.post("/cases/<id:case_id>/messages/<name:name>")
 def deliver_message(case_id: int, name: str) -> tuple[Response, int]:
-    return reply(messages.deliver(engine(), actor(), case_id, name, json_body()), 202)
+    return reply(messages.deliver(runtime(), actor(), case_id, name, json_body()), 202)
 
 
 @api.get("/cases/<id:case_id>/documents")
 def case_documents(case_id: int) -> tuple[Response, int]:
-    return reply(cases.case_documents(engine(), actor(), case_id))
+    return reply(cases.case_documents(runtime(), actor(), case_id))
 
 
 @api.get("/cases/<id:case_id>/diagram")
 def case_diagram(case_id: int) -> tuple[Response, int]:
-    return reply(process_models.case_diagram(engine(), actor(), case_id))
+    return reply(process_models.case_diagram(runtime(), actor(), case_id))
 
 
 @api.get("/cases/<id:case_id>/audit")
@@ -53,10 +53,10 @@ def case_audit_trail(case_id: int) -> tuple[Response, int] | Response:
     check_args(("format",))
     fmt = request.args.get("format", "json")
     if fmt == "csv":
-        text, name = case_audit.case_audit_csv(engine(), actor(), case_id)
+        text, name = case_audit.case_audit_csv(runtime(), actor(), case_id)
         return attachment(text.encode("utf-8"), name, "text/csv", f"audit-{case_id}.csv")
     if fmt != "json":
-        from engine.errors import BadRequest
+        from engine.common.errors import BadRequest
 
         raise BadRequest("参数 format 无效", {"format": "可选：json、csv"})
-    return reply(case_audit.case_audit(engine(), actor(), case_id))
+    return reply(case_audit.case_audit(runtime(), actor(), case_id))

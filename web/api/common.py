@@ -11,16 +11,17 @@ from flask import Response, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, ValidationError
 
-from engine.errors import BadRequest
-from engine.runtime import Actor, Engine
+from engine.common.actor import Actor
+from engine.common.errors import BadRequest
+from engine.store.runtime import Runtime
 
 JSON_LIMIT = 1024 * 1024
 MAX_DEPTH = 64
 INT32 = 2**31 - 1
 
 
-def engine() -> Engine:
-    eng: Engine = current_app.extensions["engine"]
+def runtime() -> Runtime:
+    eng: Runtime = current_app.extensions["runtime"]
     return eng
 
 

@@ -8,8 +8,8 @@ from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed
-from engine.tokens import TooManyAttempts
+from engine.auth.tokens import TooManyAttempts
+from engine.common.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed
 
 log = logging.getLogger("web.api")
 

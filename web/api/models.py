@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from engine import process_models
-from engine.errors import BadRequest
+from engine.common.errors import BadRequest
+from engine.services import process_models
 
 from . import api
-from .common import actor, engine, reply
+from .common import actor, reply, runtime
 
 UPLOAD_LIMIT = 5 * 1024 * 1024
 
 
 @api.get("/process-models")
 def list_process_models() -> tuple[Response, int]:
-    return reply(process_models.list_models(engine(), actor()))
+    return reply(process_models.list_models(runtime(), actor()))
 
 
 @api.get("/process-models/<name:process_id>/versions/<id:version>")
 def process_model_version(process_id: str, version: int) -> tuple[Response, int]:
-    return reply(process_models.version_detail(engine(), actor(), process_id, version))
+    return reply(process_models.version_detail(runtime(), actor(), process_id, version))
 
 
 @api.post("/process-models")
@@ -32,5 +32,5 @@ def upload_process_model() -> tuple[Response, int]:
     if upload is None:
         raise BadRequest("缺少上传文件（字段名 file）", {"file": "缺少文件"})
     content = upload.read(process_models.MAX_UPLOAD + 1)
-    result = process_models.upload(engine(), actor(), upload.filename or "", content)
+    result = process_models.upload(runtime(), actor(), upload.filename or "", content)
     return reply(result, 201 if result["created"] else 200)

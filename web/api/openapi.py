@@ -6,7 +6,9 @@ from typing import Any
 
 from flask import Response
 
-from engine.messages import PAYLOADS
+from engine.common.contract import CASE_STATUSES, MESSAGES
+from engine.services.messages import payload_schemas
+from engine.store.runtime import Config
 
 from . import api
 from .common import reply
@@ -68,7 +70,6 @@ def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]
 TASK_ID = {"name": "task_id", "in": "path", "required": True, "description": "待办任务 id（UUID）",
            "schema": {"type": "string", "format": "uuid"}}
 CASE_ID = path_id("case_id", "案件 id")
-AUTH = (401,)
 
 OBLIGOR_IN = {
     "type": "object", "required": ["name", "kind", "address"], "additionalProperties": False,
@@ -112,7 +113,7 @@ SCHEMAS: dict[str, Any] = {
     "Case": obj(["id", "number", "title", "stage", "status", "department", "obligors", "tasks", "deadlines",
                  "documents", "history", "variables"],
                 id=INT, number=nullable(STR), title=STR, stage=STR,
-                status={"enum": ["open", "lead_closed", "claim_terminated", "case_closed"]}, department=STR,
+                status={"enum": list(CASE_STATUSES)}, department=STR,
                 lead_source=STR, description=STR, location=STR, found_on=DATE, overdue=BOOL,
                 participants=array(STR), obligors=array(ref("Obligor")), groups=array(ref("Group")),
                 tasks=array(ref("TaskItem")), deadlines=array(ref("Deadline")),
@@ -161,8 +162,8 @@ SCHEMAS: dict[str, Any] = {
     "Health": obj(["db", "scheduler"], db=STR, scheduler=STR),
 }
 
-for _name, _payload in PAYLOADS.items():
-    SCHEMAS["Message_" + _name] = {k: v for k, v in _payload.items() if not k.startswith("x-")}
+for _name, _payload in payload_schemas(Config("").bpmn_dir).items():
+    SCHEMAS["Message_" + _name] = {k: v for k, v in _payload.items() if not k.startswith(("x-", "$"))}
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BINARY = {"type": "string", "contentMediaType": "application/octet-stream"}
@@ -190,8 +191,8 @@ PATHS: dict[str, Any] = {
     "/api/v1/cases/{case_id}/messages/{name}": {
         "post": {"operationId": "deliverMessage", "summary": "投递外部消息（法院受理、告知、修复申请、修复完成）",
                  "parameters": [CASE_ID, {"name": "name", "in": "path", "required": True,
-                                          "schema": {"enum": list(PAYLOADS)}}],
-                 "requestBody": json_body({"oneOf": [ref("Message_" + n) for n in PAYLOADS]}),
+                                          "schema": {"enum": list(MESSAGES)}}],
+                 "requestBody": json_body({"oneOf": [ref("Message_" + n) for n in MESSAGES]}),
                  "responses": responses(202, ref("Case"), 400, 401, 403, 404, 409, 413, 422)}},
     "/api/v1/cases/{case_id}/documents": {
         "get": {"operationId": "listCaseDocuments", "summary": "案件文书", "parameters": [CASE_ID],

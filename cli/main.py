@@ -1,0 +1,285 @@
+"""The ``eco-claims`` command: serve, users and departments, the simulated clock, audit verification,
+document template checks."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from waitress import serve
+
+from engine.auth.users import create_user, upsert_department
+from engine.calendar.holidays import import_csv, year_table
+from engine.common.actor import SYSTEM
+from engine.common.errors import DomainError
+from engine.documents import checks
+from engine.documents.render import FORMS, TEMPLATE_DIR
+from engine.process.deploy import deploy_directory, directory_texts, latest
+from engine.scheduler.service import SchedulerService
+from engine.services.screening import ensure_screening
+from engine.services.settings import put_setting
+from engine.services.startup import start
+from engine.services.timers import advance_clock
+from engine.store import audit, schema
+from engine.store.db import Database
+from engine.store.runtime import Config, Runtime
+from web import create_app
+
+DEFAULT_DB = Path("instance") / "eco-claims.sqlite"
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    url = str(args.database or f"sqlite:///{DEFAULT_DB.resolve()}")
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def _runtime(args: argparse.Namespace) -> Runtime:
+    runtime = Runtime(Config(database_url=_database_url(args), demo=getattr(args, "demo", False)))
+    for warning in start(runtime):
+        print(f"注意：{warning}", file=sys.stderr)
+    return runtime
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """``db status``: the schema revision; ``db upgrade``: migrate to the latest (back up first)."""
+    db = Database(_database_url(args))
+    try:
+        if args.db_command == "upgrade":
+            before, after = schema.upgrade(db)
+            print(f"数据库结构：{before or '空库'} → {after}")
+        else:
+            revision, latest = schema.current(db), schema.head()
+            state = "最新" if revision == latest else ("空库" if revision is None else "需要升级")
+            print(f"数据库结构：{revision or '空库'}；程序需要：{latest}（{state}）")
+            return 0 if revision == latest else 1
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """Deploy the diagram files of bpmn/ as new versions where they differ from the deployed ones."""
+    runtime = _runtime(args)
+    with runtime.db.transaction() as s:
+        before = {pid: v.version for pid in directory_texts(runtime.config.bpmn_dir)
+                  if (v := latest(s, pid)) is not None}
+    for version in deploy_directory(runtime, deployed_by=args.by):
+        state = "未变" if before.get(version.process_id) == version.version else "已部署"
+        print(f"{version.process_id} 第{version.version}版：{state}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    if args.demo:
+        from engine.services.demo import load_demo
+
+        if load_demo(runtime):
+            print("已创建演示用户（密码 demo）和演示案件")
+
+    ensure_screening(runtime)
+    service: SchedulerService | None = None
+    if not args.no_scheduler:
+        # Every serve process competes for the one scheduler lock; only the holder runs jobs.
+        service = SchedulerService(runtime)
+        service.start()
+    runtime.scheduler = service
+    app = create_app(runtime)
+    print(f"eco-claims 服务：http://{args.host}:{args.port}/healthz", flush=True)
+    # waitress: a production WSGI server in pure Python (threads), so `serve` is what a department runs.
+
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="eco-claims")
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    """Run only the scheduler (for deployments whose web workers run with --no-scheduler)."""
+
+    runtime = _runtime(args)
+    service = SchedulerService(runtime)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    service.start()
+    print("eco-claims 调度进程已启动（持有锁时运行，否则待命）", flush=True)
+    stop.wait()
+    service.stop()
+    return 0
+
+
+def cmd_holidays(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    if args.csv:
+        with runtime.db.transaction() as s:
+            count = import_csv(s, args.year, Path(args.csv).read_text(encoding="utf-8-sig"))
+        print(f"{args.year} 年节假日表已替换：{count} 天")
+        return 0
+    with runtime.db.transaction() as s:
+        table = year_table(s, args.year)
+    print(f"{table['year']} 年（来源：{table['source']}）")
+    for day in table["days"]:
+        print(f"{day['date']} {'放假' if day['kind'] == 'holiday' else '调休上班'} {day['name']}")
+    return 0
+
+
+def cmd_setting(args: argparse.Namespace) -> int:
+
+    runtime = _runtime(args)
+    try:
+        value = json.loads(args.value)
+    except json.JSONDecodeError:
+        value = args.value
+    put_setting(runtime, args.key, value)
+    print(f"{args.key} = {json.dumps(value, ensure_ascii=False)}")
+    return 0
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    password = args.password or (None if args.no_password else getpass.getpass("密码："))
+    actor = create_user(runtime, args.username, password, args.roles.split(","), args.department, args.name or "")
+    print(f"用户 {actor.username}：{','.join(actor.roles)} {actor.department or ''}")
+    return 0
+
+
+def cmd_department(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    upsert_department(runtime, args.id, args.name, args.full_name or "", args.prefix or "", uscc=args.uscc or "",
+                      legal_representative=args.legal_representative or "", address=args.address or "",
+                      contact=args.contact or "")
+    print(f"部门 {args.id}：{args.name}")
+    return 0
+
+
+def cmd_clock(args: argparse.Namespace) -> int:
+    args.demo = True  # refused by start() unless the database is a demo/test one
+    runtime = _runtime(args)
+    print(advance_clock(runtime, SYSTEM, by=args.advance, to=args.set)["now"])
+    return 0
+
+
+def cmd_verify_audit(args: argparse.Namespace) -> int:
+    runtime = _runtime(args)
+    with runtime.db.transaction() as s:
+        bad = audit.verify(s)
+    if bad:
+        print("审计链校验失败，被改动的记录：" + ", ".join(map(str, bad)))
+        return 1
+    print("审计链完整")
+    return 0
+
+
+def cmd_templates_check(args: argparse.Namespace) -> int:
+    """Check the document templates (or one FILE) against the context contract; 1 when there are problems."""
+    folder = Path(args.dir) if args.dir else TEMPLATE_DIR
+    if args.file:
+        form = args.form or checks.form_of_filename(Path(args.file))
+        if form is None:
+            print("错误：请用 --form 指明模板对应的文书编号（1–7）", file=sys.stderr)
+            return 2
+        reports = [checks.check_file(Path(args.file), form)]
+    elif args.form:
+        reports = [checks.check_file(folder / FORMS[args.form].filename, args.form)]
+    else:
+        reports = checks.check_dir(folder)
+    for report in reports:
+        print("\n".join(checks.format_report(report, verbose=not args.quiet)))
+    bad = sum(not r.ok for r in reports)
+    print(f"共检查 {len(reports)} 个模板，{bad} 个有问题" if bad else f"共检查 {len(reports)} 个模板，全部通过")
+    return 1 if bad else 0
+
+
+def cmd_templates_variables(args: argparse.Namespace) -> int:
+    """Each form's contract: the keys a template may use, whether it uses them, whether a case provides them."""
+    folder = Path(args.dir) if args.dir else TEMPLATE_DIR
+    for i, form in enumerate([args.form] if args.form else sorted(FORMS)):
+        if i:
+            print()
+        print("\n".join(checks.format_contract(form, folder)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="eco-claims", description="生态环境损害赔偿索赔案件系统")
+    parser.add_argument("--database", help="数据库 URL（默认 instance/ 下的 SQLite 文件）")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="运行网页服务和调度")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--database", dest="database", default=argparse.SUPPRESS)
+    serve.add_argument("--demo", action="store_true", help="演示模式：模拟时钟和演示数据")
+    serve.add_argument("--threads", type=int, default=8, help="处理请求的线程数")
+    serve.add_argument("--no-scheduler", action="store_true", help="本进程不参与调度（另行运行 eco-claims scheduler）")
+    serve.set_defaults(func=cmd_serve)
+    sched = sub.add_parser("scheduler", help="只运行调度进程（多进程或多主机时各自待命，仅一个运行）")
+    sched.add_argument("--database", dest="database", default=argparse.SUPPRESS)
+    sched.add_argument("--demo", action="store_true", help="演示/测试数据库（模拟时钟）")
+    sched.set_defaults(func=cmd_scheduler)
+    st = sub.add_parser("setting", help="修改设置：reminder_days（JSON）或 case_number_format")
+    st.add_argument("key", choices=["reminder_days", "case_number_format"])
+    st.add_argument("value")
+    st.set_defaults(func=cmd_setting)
+    hol = sub.add_parser("holidays", help="查看或导入某年的节假日表")
+    hol.add_argument("year", type=int)
+    hol.add_argument("--csv", help="CSV 文件：日期,类型(holiday/workday),名称")
+    hol.set_defaults(func=cmd_holidays)
+    user = sub.add_parser("user", help="创建或更新用户")
+    user.add_argument("username")
+    user.add_argument("--roles", required=True, help="逗号分隔：officer,division_head,department_head,supervisor,analyst,admin")
+    user.add_argument("--department")
+    user.add_argument("--name")
+    user.add_argument("--password")
+    user.add_argument("--no-password", action="store_true")
+    user.set_defaults(func=cmd_user)
+    dept = sub.add_parser("department", help="创建或更新部门")
+    dept.add_argument("id")
+    dept.add_argument("name")
+    dept.add_argument("--full-name")
+    dept.add_argument("--prefix", help="案件编号前缀")
+    dept.add_argument("--uscc", help="统一社会信用代码")
+    dept.add_argument("--legal-representative", help="法定代表人")
+    dept.add_argument("--address")
+    dept.add_argument("--contact", help="联系方式")
+    dept.set_defaults(func=cmd_department)
+    clk = sub.add_parser("clock", help="拨动模拟时钟（仅演示/测试数据库）")
+    group = clk.add_mutually_exclusive_group(required=True)
+    group.add_argument("--advance", help="如 P91D")
+    group.add_argument("--set", help="如 2027-03-01T09:00:00+08:00")
+    clk.set_defaults(func=cmd_clock)
+    dbp = sub.add_parser("db", help="数据库结构：status 查看版本，upgrade 升级（先备份）")
+    dbp.add_argument("db_command", choices=["status", "upgrade"])
+    dbp.set_defaults(func=cmd_db)
+    dep = sub.add_parser("deploy", help="把 bpmn/ 中与已部署版本不同的流程图部署为新版本")
+    dep.add_argument("--by", default="system", help="部署人（记入审计）")
+    dep.set_defaults(func=cmd_deploy)
+    ver = sub.add_parser("verify-audit", help="校验审计链")
+    ver.set_defaults(func=cmd_verify_audit)
+    tpl = sub.add_parser("templates", help="文书模板：检查变量与数据约定")
+    tpl_sub = tpl.add_subparsers(dest="templates_command", required=True)
+    tpl_check = tpl_sub.add_parser("check", help="检查模板（默认 document_templates/ 中的七个），有问题时退出码为 1")
+    tpl_check.add_argument("file", nargs="?", help="要检查的 .docx 模板（如上传的替换模板）")
+    tpl_check.add_argument("--form", type=int, choices=range(1, 8), metavar="N", help="文书编号 1–7")
+    tpl_check.add_argument("--dir", help="模板目录（默认 document_templates/）")
+    tpl_check.add_argument("--quiet", "-q", action="store_true", help="只列出结论和问题")
+    tpl_check.set_defaults(func=cmd_templates_check)
+    tpl_vars = tpl_sub.add_parser("variables", help="列出每种文书可用的变量、模板是否使用、案件数据是否提供")
+    tpl_vars.add_argument("--form", type=int, choices=range(1, 8), metavar="N", help="文书编号 1–7")
+    tpl_vars.add_argument("--dir", help="模板目录（默认 document_templates/）")
+    tpl_vars.set_defaults(func=cmd_templates_variables)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DomainError as exc:
+        print(f"错误：{exc.message} {exc.fields or ''}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

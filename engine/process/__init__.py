@@ -1,0 +1,1 @@
+"""The process layer: the only place that imports SpiffWorkflow (parsing, running, deploying diagrams)."""

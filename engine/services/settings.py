@@ -1,0 +1,38 @@
+"""Administrator settings kept in the database (reminder windows, the case-number format), validated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.common.errors import ValidationFailed
+from engine.store.models import Setting
+from engine.store.runtime import Runtime
+
+EDITABLE = ("reminder_days", "case_number_format")
+
+
+def _check(key: str, value: Any) -> None:
+    if key not in EDITABLE:
+        raise ValidationFailed(f"不能修改的设置：{key}", {"key": "可选：" + "、".join(EDITABLE)})
+    valid_days = isinstance(value, dict) and all(isinstance(v, int) and 0 <= v <= 365 for v in value.values())
+    if key == "reminder_days" and not valid_days:
+        raise ValidationFailed("\"提醒天数\"应为 {期限名: 天数}，天数为 0–365 的整数",
+                               {"reminder_days": "格式不正确"})
+    if key == "case_number_format":
+        if not isinstance(value, str) or "{seq" not in value:
+            raise ValidationFailed("\"案件编号格式\"须包含 {seq}（序号）", {"case_number_format": "缺少 {seq}"})
+        try:
+            value.format(prefix="环赔", year=2026, seq=1, department="eco_env")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValidationFailed(f"\"案件编号格式\"无效：{exc}（可用 {{prefix}} {{year}} {{seq}} {{department}}）",
+                                   {"case_number_format": "格式无效"}) from exc
+
+
+def put_setting(runtime: Runtime, key: str, value: Any) -> None:
+    _check(key, value)
+    with runtime.db.transaction() as s:
+        row = s.get(Setting, key)
+        if row is None:
+            s.add(Setting(key=key, value=value))
+        else:
+            row.value = value

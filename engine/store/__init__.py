@@ -1,0 +1,3 @@
+"""Storage: the tables, the unit of work, the audit chain, numbering, settings, and the schema migrations.
+
+Imports nothing of the engine but ``engine.common``."""

@@ -1,0 +1,1 @@
+"""Schema migrations (Alembic); ``engine/store/schema.py`` runs them."""
