@@ -3,7 +3,7 @@ tests/fixtures/document_contexts.py, through the same LibreOffice conversion the
 
     .venv/bin/python docs/make_samples.py
 
-Needs tools/system-packages.sh (LibreOffice, poppler-utils, Noto CJK and the font alias).
+Needs tools/system-packages.sh (LibreOffice, poppler-utils, Noto CJK, Liberation Serif, AR PL UKai and the font alias).
 """
 
 from __future__ import annotations

@@ -69,15 +69,17 @@ def set_run_font(run: Run, east_asia: str, size: float, bold: bool = False) -> N
 
 
 def new_document(title: str, *, form_margins: bool) -> DocumentObject:
-    """A4 document, 仿宋 body. Letters use the 公文 margins (GB/T 9704), forms a little less."""
+    """A4 document, 仿宋 body. Letters use the 公文 margins (GB/T 9704); the registration forms (1, 3) use less, so
+    that their table is 17 cm wide (``REG_WIDTHS``)."""
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     if form_margins:
         section.top_margin, section.bottom_margin = Cm(2.54), Cm(2.54)
+        section.left_margin, section.right_margin = Cm(FORM_SIDE_MARGIN), Cm(FORM_SIDE_MARGIN)
     else:
         section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+        section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
     section.header_distance, section.footer_distance = Cm(1.5), Cm(2.0)
 
     normal = doc.styles["Normal"]
@@ -314,7 +316,15 @@ def cell_text(cell: _Cell, text: str, *, align: WD_PARAGRAPH_ALIGNMENT = CENTER,
 # Forms 1 and 3: registration tables
 # ------------------------------------------------------------------------------------------------
 
-REG_WIDTHS = (1.0, 4.2, 3.9, 1.7, 4.8)  # 15.6 cm = A4 width − margins
+# Columns: vertical 赔偿义务人 label | row labels (fits 小四 "（公民身份证号码）") | value (案件来源, 法定代表人) |
+# 编号 / 职务 label | 编号 value (职务). 17.0 cm = A4 width − 2 × FORM_SIDE_MARGIN.
+# The 编号 cell must hold the longest case number on one line whatever fonts the converting machine has:
+# "某某环损赔字〔2026〕1117号" (a 6-character prefix, 4-digit serial) at 小四 is 9 full-width characters
+# (108 pt) + 8 digits: 48 pt in Times New Roman or its metric twin Liberation Serif, 61 pt in DejaVu Serif, the
+# widest fallback LibreOffice picks when neither is installed: 169 pt ≈ 5.97 cm, + 2 × 0.19 cm cell margins
+# = 6.35 cm. 6.6 cm leaves some room; tests/integration/test_documents_pdf.py checks the PDF.
+FORM_SIDE_MARGIN = 2.0
+REG_WIDTHS = (1.0, 4.2, 3.5, 1.7, 6.6)
 DIVISION_NOTE = "（具体承担工作单位的内设承担部门，比如法规处）"
 DEPARTMENT_NOTE = "（权利人指定的部门或机构，比如生态环境厅）"
 
