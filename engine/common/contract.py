@@ -57,6 +57,10 @@ REQUIRED_IDS: dict[str, set[str]] = {
     "lead_screening": {"screen_pending_leads"},
 }
 
+#: For a message that starts a process: the payload field that identifies what it starts (the same court case
+#: number twice is one PIL suit, not two).
+START_KEYS: Mapping[str, str] = {"pil_case_accepted": "case_number"}
+
 
 def message_form(name: str) -> str:
     return f"message_{name}"

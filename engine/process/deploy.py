@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from engine.common import clock
 from engine.common.contract import REQUIRED_IDS
 from engine.common.errors import ValidationFailed
+from engine.process.operators import build_operators
+from engine.process.sandbox import check_specs
 from engine.process.workflow import parse_specs, safe_parser, spec_json
 from engine.store import audit
 from engine.store.models import ProcessInstance, ProcessVersion, SpecBundle
@@ -39,7 +41,7 @@ def describe_xml(text: str) -> tuple[str, str, list[str], set[str]]:
     proc = processes[0]
     if not PROCESS_ID.fullmatch(str(proc.get("id") or "")):
         raise ValidationFailed("流程 id 只能由小写字母、数字和下划线组成，并以字母开头（如 eco_damage_claim）",
-                               {"id": str(proc.get("id"))[:80]})
+                               {"process": str(proc.get("id"))[:80]})
     called = sorted({str(e.get("calledElement")) for e in proc.iter(f"{{{BPMN_NS['bpmn']}}}callActivity")})
     ids = {str(e.get("id")) for e in proc.iter() if e.get("id")}
     return str(proc.get("id")), str(proc.get("name") or proc.get("id")), called, ids
@@ -74,9 +76,14 @@ def deploy_xml(session: Session, text: str, deployed_by: str, known: dict[str, s
         problems["calledElement"] = "调用的流程尚未部署：" + "、".join(undeployed)
     if "calledElement" not in problems and "process" not in problems:  # the parser's findings are listed too
         try:
-            parse_specs(((f"{pid}.bpmn", xml) for pid, xml in files.items()), process_id)
+            spec, subs = parse_specs(((f"{pid}.bpmn", xml) for pid, xml in files.items()), process_id)
         except Exception as exc:  # the parser's own validation message is what the analyst needs
             problems["bpmn"] = f"流程解析失败：{exc}"
+        else:  # every expression and script compiles in the sandbox; every operator and called process exists
+            found: dict[str, list[str]] = {}
+            for element, message in check_specs(spec, subs, set(build_operators(lambda: None))):
+                found.setdefault(element, []).append(message)
+            problems.update({element: "；".join(messages) for element, messages in found.items()})
     if problems:
         raise ValidationFailed("流程图校验未通过", problems)
     current = latest(session, process_id)

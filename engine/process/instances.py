@@ -36,6 +36,7 @@ from engine.process.workflow import (
     new_workflow,
     properties,
     ready_user_tasks,
+    run_engine,
     waiting_timers,
 )
 from engine.store import audit
@@ -117,9 +118,7 @@ def advance(run: Run, action: Callable[[BpmnWorkflow], None], fire_timers: bool 
     try:
         if fire_timers:
             run.wf.refresh_timers()
-        run.wf.do_engine_steps()
-        # 3.2 may leave a boundary timer READY after one pass (SPIFF-NOTES); a second pass runs it.
-        run.wf.do_engine_steps()
+        run_engine(run.wf)
         savepoint.commit()
     except Exception as exc:  # any engine failure: keep the person's work, report where and why
         savepoint.rollback()
@@ -231,15 +230,14 @@ def _project_case(run: Run) -> None:
     s = run.session
     stages = [r for (r,) in s.execute(select(HumanTask.stage).where(
         HumanTask.instance_id == run.instance.id, HumanTask.state == "open"))]
-    known = [st for st in stages if st in STAGES]
-    if known:
-        case.stage = max(known, key=STAGES.index)
+    # A case only moves forward: while it waits on an engine step (or an incident) its open tasks may all be
+    # earlier side tasks, which must not pull the stage back.
+    case.stage = _furthest(case.stage, stages)
     for group in s.execute(select(ObligorGroup).where(ObligorGroup.case_id == case.id)).scalars():
         group_stages = [st for (st,) in s.execute(select(HumanTask.stage).where(
             HumanTask.instance_id == run.instance.id, HumanTask.state == "open",
-            HumanTask.group_no == group.group_no)) if st in STAGES]
-        if group_stages:
-            group.stage = max(group_stages, key=STAGES.index)
+            HumanTask.group_no == group.group_no))]
+        group.stage = _furthest(group.stage, group_stages)
     if run.wf.is_completed():
         status = end_event_properties(run.wf).get("case_status")
         if status and case.status != status:
@@ -248,6 +246,16 @@ def _project_case(run: Run) -> None:
             audit.record(s, who=run.actor.username, event_name="note", case_id=case.id, title=f"案件结束：{status}",
                          detail={"status": status})
     case.overdue = any_overdue(s, case.id)
+
+
+def _furthest(current: str, stages: list[str]) -> str:
+    known = [st for st in stages if st in STAGES]
+    if not known:
+        return current
+    furthest = max(known, key=STAGES.index)
+    if current in STAGES and STAGES.index(current) > STAGES.index(furthest):
+        return current
+    return furthest
 
 
 def find_task(wf: BpmnWorkflow, task_id: str) -> Any:

@@ -6,6 +6,7 @@ Instances are stored without their specs: the spec part of the serialization liv
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -13,7 +14,6 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -25,6 +25,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.process import spiff_clock
+from engine.process.sandbox import RestrictedScriptEngine
 
 # Timers must follow the engine's clock (a simulated one in demo mode) from the first diagram parsed.
 spiff_clock.install()
@@ -39,11 +40,11 @@ class OperatorError(Exception):
     """A service task's operator failed; the message is the real cause, for the incident."""
 
 
-class CaseScriptEngine(PythonScriptEngine):  # type: ignore[misc]
-    """Runs scripts and conditions on task data; service tasks call the operator registry with the task."""
+class CaseScriptEngine(RestrictedScriptEngine):
+    """Runs scripts and conditions on task data in the sandbox; service tasks call the operator registry."""
 
     def __init__(self, operators: dict[str, Operator]) -> None:
-        super().__init__(environment=TaskDataEnvironment())
+        super().__init__()
         self.operators = operators
 
     def call_service(self, task: Task, **kwargs: Any) -> str:
@@ -134,6 +135,43 @@ def element_states(wf: BpmnWorkflow, elements: set[str]) -> tuple[set[str], set[
     return active, completed - active
 
 
+#: How often one element may run again on its own path during one action. A multi-instance (one call per obligor
+#: group) runs an element many times side by side, which is fine; a cycle of automatic steps with no wait in between
+#: runs the same element again and again (and SpiffWorkflow gives up silently after about a thousand tasks, as if
+#: the instance had completed), so it must be stopped well before that and become an incident.
+REPEAT_LIMIT = 100
+
+
+class EngineLoop(WorkflowTaskException):  # type: ignore[misc]
+    """An element ran too often in one action: a cycle without a waiting task."""
+
+
+def run_engine(wf: BpmnWorkflow, repeat_limit: int = REPEAT_LIMIT) -> None:
+    """Run every automatic step until the instance waits (for a person, a timer or a message)."""
+    runs: dict[tuple[int, str], int] = {}
+
+    def count(task: Task) -> None:
+        key = (id(task.workflow), str(task.task_spec.name))
+        runs[key] = runs.get(key, 0) + 1
+        # A multi-instance runs one element many times side by side; a cycle runs it again below itself.
+        if runs[key] > repeat_limit and _repeats_on_its_path(task) > repeat_limit:
+            name = task.task_spec.bpmn_name or task.task_spec.name
+            raise EngineLoop(f"“{name}”在一次操作中自动执行了超过{repeat_limit}次：流程图中有不经等待环节的循环", task=task)
+
+    wf.do_engine_steps(will_complete_task=count)
+    # 3.2 may leave a boundary timer READY after one pass; a second pass runs it.
+    wf.do_engine_steps(will_complete_task=count)
+
+
+def _repeats_on_its_path(task: Task) -> int:
+    """How many tasks of the same element lie on the path from the workflow's start to ``task``."""
+    name, count, current = task.task_spec.name, 0, task.parent
+    while current is not None:
+        count += current.task_spec.name == name
+        current = current.parent
+    return count
+
+
 def ready_user_tasks(wf: BpmnWorkflow) -> list[Task]:
     return list(wf.get_tasks(state=TaskState.READY, manual=True))
 
@@ -205,3 +243,37 @@ def completed_operator_tasks(wf: BpmnWorkflow, operator: str, **params: Any) -> 
             if all(str(values.get(k)) == str(v) for k, v in params.items()):
                 seen[task.id] = task
     return sorted(seen.values(), key=lambda t: t.last_state_change)
+
+
+def stuck_tasks(wf: BpmnWorkflow, element: str) -> list[Task]:
+    """Where an instance stopped on an incident: the READY tasks of ``element`` (in the workflow and its
+    subprocesses), or, when the element was not reached yet, every READY engine task (the next to run)."""
+    ready = [t for t in wf.get_tasks(state=TaskState.READY) if not t.task_spec.manual]
+    at_element = [t for t in ready if t.task_spec.name == element]
+    return at_element or ready
+
+
+def previous_user_task(wf: BpmnWorkflow, task: Task) -> Task | None:
+    """The completed user task nearest before ``task`` on its path (leaving subprocesses through their caller)."""
+    current: Task | None = task.parent
+    workflow = task.workflow
+    while True:
+        while current is not None:
+            if current.task_spec.manual and current.state == TaskState.COMPLETED:
+                return current
+            current = current.parent
+        if workflow.parent_task_id is None:
+            return None
+        caller = wf.get_task_from_id(workflow.parent_task_id)
+        workflow, current = caller.workflow, caller.parent
+
+
+def completed_user_tasks(wf: BpmnWorkflow, element: str) -> list[Task]:
+    """The completed user tasks of ``element`` in the workflow and its subprocesses, oldest first."""
+    found = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if t.task_spec.manual and t.task_spec.name == element]
+    return sorted(found, key=lambda t: t.last_state_change)
+
+
+def reopen_user_task(wf: BpmnWorkflow, task: Task) -> None:
+    """Make a completed user task ready again, with the data it was completed with; what followed it is undone."""
+    wf.reset_from_task_id(task.id, data=copy.deepcopy(task.data))

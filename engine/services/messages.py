@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engine.auth import access
 from engine.common.actor import Actor
-from engine.common.contract import COURT_NOTICE_PROCESS, MESSAGES, message_form
+from engine.common.contract import COURT_NOTICE_PROCESS, MESSAGES, START_KEYS, message_form
 from engine.common.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from engine.forms import schemas
 from engine.forms.validation import validate_form
@@ -31,26 +31,33 @@ def deliver(runtime: Runtime, actor: Actor, case_id: int, name: str, payload: An
         raise NotFound(f"未知的消息：{name}", {"name": "可选：" + "、".join(MESSAGES)})
     if not isinstance(payload, dict):
         raise BadRequest("消息内容应为 JSON 对象", {"payload": "应为对象"})
+    form = schemas.schema(runtime.config.bpmn_dir, message_form(name))
+    label = str(form.get("title") or name)
     with runtime.db.transaction() as s:
         case = access.case_for(s, actor, case_id)
         if not (actor.has("officer") or actor.has("supervisor") or actor.has("admin") or actor.is_system):
             raise Forbidden("您没有投递消息的权限")
-        instances = s.execute(select(ProcessInstance).where(ProcessInstance.case_id == case.id,
-                                                            ProcessInstance.status != "completed")
-                              .order_by(ProcessInstance.id)).scalars().all()
+        if case.status != "open":
+            raise Conflict(f"案件已结束（{case.status}），不能再登记“{label}”", {"name": "案件已结束"})
+        everything = s.execute(select(ProcessInstance).where(ProcessInstance.case_id == case.id)
+                               .order_by(ProcessInstance.id)).scalars().all()
+        instances = [i for i in everything if i.status != "completed"]
         context: dict[str, Any] = {}
         pil = [i for i in instances if i.process_id == COURT_NOTICE_PROCESS]
         if name == "court_notice_received" and pil:
-            # The start message's payload lives in the task data of the instance it started.
-            payloads = [t.data["pil_case_accepted"] for t in open_run(runtime, s, pil[-1], actor).wf.get_tasks()
-                        if isinstance(t.data.get("pil_case_accepted"), dict)]
+            payloads = _start_payloads(runtime, s, actor, pil[-1:], "pil_case_accepted")
             context["accepted_on"] = payloads[0].get("accepted_on") if payloads else None
-        problems = validate_form(schemas.schema(runtime.config.bpmn_dir, message_form(name)), payload, context)
+        problems = validate_form(form, payload, context)
         if problems:
             raise ValidationFailed(f"消息内容有误：{next(iter(problems.values()))}", problems)
         event = message_event(name, payload)
         starts = MESSAGES[name]
         if starts is not None:
+            key = START_KEYS.get(name)
+            earlier = [i for i in everything if i.process_id == starts]
+            if key and any(p.get(key) == payload.get(key) for p in _start_payloads(runtime, s, actor, earlier, name)):
+                raise Conflict(f"已登记过{form['properties'][key].get('title', key)}为“{payload.get(key)}”的“{label}”",
+                               {key: "重复登记"})
             run = start_instance(runtime, s, starts, actor, {"case_id": case.id, "title": case.title}, case=case)
             _send(run, event, name)
         else:
@@ -70,11 +77,22 @@ def deliver(runtime: Runtime, actor: Actor, case_id: int, name: str, payload: An
                 delivered = True
                 break
             if not delivered:
-                raise Conflict(f"案件当前没有等待“{name}”消息的环节")
+                raise Conflict(f"案件当前没有等待“{label}”的环节")
         audit.record(s, who=actor.username, event_name="message", case_id=case.id, task=name,
-                     title=f"收到消息：{name}", detail={"payload": payload})
+                     title=f"收到消息：{label}", detail={"payload": payload})
         s.flush()
         return case_view(s, actor, case)
+
+
+def _start_payloads(runtime: Runtime, s: Any, actor: Actor, instances: Any, name: str) -> list[dict[str, Any]]:
+    """The payloads of message ``name`` that started ``instances`` (kept in their task data under its name)."""
+    found = []
+    for inst in instances:
+        for task in open_run(runtime, s, inst, actor).wf.get_tasks():
+            if isinstance(task.data.get(name), dict):
+                found.append(dict(task.data[name]))
+                break
+    return found
 
 
 def _send(run: Any, event: Any, name: str) -> None:

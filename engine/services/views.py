@@ -11,7 +11,12 @@ from engine.calendar import deadlines
 from engine.common import clock
 from engine.common.actor import Actor
 from engine.services import obligations
-from engine.store.models import AuditEvent, Case, Document, HumanTask, Obligor, ObligorGroup
+from engine.store.models import AuditEvent, Case, Document, HumanTask, Incident, Obligor, ObligorGroup
+
+
+def has_open_incident(session: Session, case_id: int) -> bool:
+    return session.execute(select(Incident.id).where(Incident.case_id == case_id, Incident.resolved_at.is_(None))
+                           .limit(1)).first() is not None
 
 
 def task_item(session: Session, t: HumanTask) -> dict[str, Any]:
@@ -38,6 +43,7 @@ def case_view(session: Session, actor: Actor, case: Case) -> dict[str, Any]:
         "id": case.id, "number": case.number, "title": case.title, "stage": case.stage, "status": case.status,
         "department": case.department_id, "lead_source": case.lead_source, "description": case.description,
         "location": case.location, "found_on": case.found_on.isoformat(), "overdue": case.overdue,
+        "has_incident": has_open_incident(session, case.id),
         "participants": [p.department_id for p in case.participants],
         "obligors": [obligor_dict(o) for o in case.obligors],
         "groups": groups_of(session, case.id),

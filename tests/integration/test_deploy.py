@@ -69,3 +69,25 @@ def test_external_entities_are_not_resolved(runtime, tmp_path):
     with runtime.db.transaction() as s:
         names = [v.name for v in s.execute(select(ProcessVersion)).scalars()]
     assert all("TOP-SECRET" not in n for n in names)
+
+
+def test_a_restart_keeps_the_analysts_version_and_warns_that_the_file_differs(runtime):
+    from engine.services.startup import start
+
+    with runtime.db.transaction() as s:
+        xml = latest(s, "eco_damage_claim").xml
+        deploy_xml(s, xml.replace('name="线索核查"', 'name="线索核查（分析员版）"'), "analyst1")
+    warnings = start(runtime)  # a restart of the service on the same database
+    with runtime.db.transaction() as s:
+        current = latest(s, "eco_damage_claim")
+        assert (current.version, current.deployed_by) == (2, "analyst1")
+    assert len(warnings) == 1 and "eco_damage_claim" in warnings[0] and "eco-claims deploy" in warnings[0]
+    assert Case(runtime).task("screen_lead")["title"] == "线索核查（分析员版）"
+
+
+@pytest.mark.parametrize("bad_id", ["../../etc", "Eco", "a b", "x" * 81, ""])
+def test_a_process_id_is_an_identifier(runtime, bad_id):
+    with runtime.db.transaction() as s:
+        xml = latest(s, "lead_screening").xml.replace('id="lead_screening"', f'id="{bad_id}"', 1)
+        with pytest.raises(ValidationFailed, match="流程 id"):
+            deploy_xml(s, xml, "analyst1")
