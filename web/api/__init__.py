@@ -31,7 +31,7 @@ def authenticate() -> None:
 
 
 def register(app: Flask) -> None:
-    from . import admin, auth, cases, documents, models, tasks  # noqa: F401  (the views register themselves)
+    from . import admin, auth, cases, documents, incidents, models, tasks  # noqa: F401  (the views register themselves)
     from . import openapi as _openapi  # noqa: F401
     from .errors import install
 
