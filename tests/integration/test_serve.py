@@ -94,7 +94,7 @@ def test_a_diagram_cannot_hang_the_service(tmp_path: Path) -> None:
                 "obligors": [{"name": "福州某化工有限公司", "kind": "company", "uscc": "91350100M000100Y43", "address": "福州"}]}
         result: dict = {}
         worker = threading.Thread(target=lambda: result.update(
-            zip(("status", "body"), _call(port, "POST", "/api/v1/cases", json.dumps(lead).encode(), tokens["officer1"]))))
+            zip(("status", "body"), _call(port, "POST", "/api/v1/cases", json.dumps(lead).encode(), tokens["officer1"]), strict=True)))
         worker.start()
         while worker.is_alive():
             assert _call(port, "GET", "/healthz", timeout=1)[0] == 200
