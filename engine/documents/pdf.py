@@ -3,8 +3,9 @@
 Each conversion runs in its own temporary folder with its own LibreOffice profile
 (``-env:UserInstallation=file://…``): two ``soffice`` processes sharing a profile fail silently. At most
 ``MAX_PARALLEL`` conversions run at once; one that takes longer than ``TIMEOUT`` seconds is killed with its
-whole process group. Fonts: the templates name 仿宋, 黑体, 楷体, 方正小标宋简体; ``tools/system-packages.sh``
-installs Noto CJK and a fontconfig alias mapping those names to Noto Serif/Sans CJK SC.
+whole process group. Fonts: the templates name 仿宋, 黑体, 楷体, 方正小标宋简体 and Times New Roman;
+``tools/system-packages.sh`` installs Noto CJK, AR PL UKai (楷体) and Liberation Serif (metric-compatible with
+Times New Roman) and a fontconfig alias file mapping the templates' names to them.
 """
 
 from __future__ import annotations

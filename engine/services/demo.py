@@ -1,4 +1,4 @@
-"""Demo data for ``serve --demo`` on an empty database: the users of API.md and a few cases at different stages."""
+"""Demo data for ``serve --demo`` on an empty database: the demo users (README) and a few cases at different stages."""
 
 from __future__ import annotations
 

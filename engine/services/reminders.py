@@ -1,7 +1,7 @@
 """Reminders before due dates and overdue flags after them: notifications to the task's people and the supervisor.
 
 How many days ahead to warn is a setting (``reminder_days``: deadline name → days, ``"*"`` for the rest);
-defaults follow PROCESS.md: 7 days before the 90-day consultation end, 2 days before the reply deadline.
+defaults (docs/procedure.md): 7 days before the 90-day consultation end, 2 days before the reply deadline.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Read models: the shapes API.md gives a case and an inbox item (built from the projection tables)."""
+"""Read models: the shapes the API gives a case and an inbox item (docs/api.md), built from the projection tables."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The demo data: the users of API.md and cases at different stages, created once."""
+"""The demo data: the demo users and cases at different stages, created once."""
 
 from __future__ import annotations
 

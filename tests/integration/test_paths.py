@@ -1,4 +1,4 @@
-"""Every path of PROCESS.md through the service layer (each step loads the instance from the database and saves it)."""
+"""Every path of docs/procedure.md through the service layer (each step loads the instance from the database and saves it)."""
 
 from __future__ import annotations
 

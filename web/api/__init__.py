@@ -1,4 +1,4 @@
-"""The JSON API (``/api/v1``): bearer-token callers, one engine service call per view, errors as API.md says."""
+"""The JSON API (``/api/v1``): bearer-token callers, one engine service call per view, errors as docs/api.md says."""
 
 from __future__ import annotations
 
