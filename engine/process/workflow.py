@@ -213,8 +213,10 @@ def describe(exc: BaseException) -> str:
         while cause.__cause__ is not None:
             cause = cause.__cause__
     text = str(cause) or cause.__class__.__name__
-    if cause is not exc and isinstance(exc, WorkflowException) and str(exc) and str(exc) not in text:
-        text = f"{exc}: {text}"
+    # The library's wrapper repeats the cause with its own punctuation ("X. : X"): say it once.
+    outer = str(exc).strip().rstrip(".。 :：").strip()
+    if cause is not exc and isinstance(exc, WorkflowException) and outer and outer != text:
+        text = outer if text in outer else text if outer in text else f"{outer}：{text}"
     return text
 
 

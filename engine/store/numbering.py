@@ -17,4 +17,7 @@ def next_case_number(session: Session, department_id: str, year: int, fmt: str) 
     session.flush()
     dept = session.get(Department, department_id)
     prefix = (dept.number_prefix if dept and dept.number_prefix else (dept.name if dept else department_id))
-    return fmt.format(prefix=prefix, year=year, seq=counter.last, department=department_id)
+    try:
+        return fmt.format(prefix=prefix, year=year, seq=counter.last, department=department_id)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"案件编号格式“{fmt}”无效（{exc}）：可用 {{prefix}} {{year}} {{seq}} {{department}}") from exc

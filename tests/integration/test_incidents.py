@@ -21,6 +21,8 @@ def test_failing_service_task_keeps_the_approval_and_retry_resumes(runtime):
     out = tasks.complete(runtime, get_actor(runtime, "dept1"), item["id"], {"approved": True, "opinion": "同意"})
     assert out["incident"]["element"] == "give_case_number"
     assert "serial" in out["incident"]["message"]
+    message = out["incident"]["message"]
+    assert message.startswith("案件编号格式") and ". :" not in message and message.count("无效") == 1  # said once, in Chinese
     view = case.view()
     assert "approve_claim_start_department" not in [t["task"] for t in view["tasks"]]  # the approval is kept
     assert view["variables"]["claim_start_department"]["approved"] is True
