@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -11,17 +11,14 @@ from sqlalchemy.orm import Session
 from engine.calendar.holidays import day_table
 from engine.calendar.legal_calendar import DueDate, compute_due, expires_at
 from engine.common import clock
+from engine.common.dates import as_date
 from engine.common.errors import ValidationFailed
 from engine.store.models import Deadline
 
 
 def _as_date(value: Any, what: str) -> date:
-    if isinstance(value, datetime):
-        return value.astimezone(clock.LOCAL_TZ).date()
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value)[:10])
+        return as_date(value)
     except ValueError as exc:
         raise ValidationFailed(f"{what}不是有效日期：{value!r}", {what: "日期无效"}) from exc
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.common.dates import as_date
 from engine.store.models import Case, Department, HumanTask, Obligor, User
 
 _FORMS_DIR = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
@@ -30,7 +31,7 @@ def _labels(form_id: str, field: str) -> dict[str, str]:
 def _d(value: Any) -> date | None:
     if value in (None, ""):
         return None
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return as_date(value)
 
 
 def _money(value: Any) -> Decimal | None:

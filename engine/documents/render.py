@@ -27,6 +27,7 @@ from jinja2 import Environment, StrictUndefined, TemplateError, nodes
 from jinja2.exceptions import TemplateSyntaxError, UndefinedError
 from markupsafe import Markup, escape
 
+from engine.common.dates import as_date
 from engine.documents import amounts
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "document_templates"
@@ -259,13 +260,11 @@ _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def to_date(value: object) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
-        return dt.date.fromisoformat(value.strip())
     if value is None:
         raise ValueError("日期为空，不能填写“年 月 日”")
-    raise ValueError(f"无法识别的日期：{value!r}（应为 datetime.date 或 YYYY-MM-DD）")
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value.strip()):
+        raise ValueError(f"无法识别的日期：{value!r}（应为 datetime.date 或 YYYY-MM-DD）")
+    return as_date(value)
 
 
 def cn_date(value: object) -> str:

@@ -10,6 +10,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from engine.common.dates import as_date
+
 MONEY_KINDS = {"payment"}
 
 
@@ -35,7 +37,7 @@ def for_group(data: dict[str, Any], today: date) -> list[dict[str, Any]]:
     restored = bool(data.get("target_met"))
     out = []
     for index, item in enumerate(sorted(items, key=lambda i: str(i.get("due_on") or "9999"))):
-        due = date.fromisoformat(str(item["due_on"])[:10]) if item.get("due_on") else None
+        due = as_date(item["due_on"]) if item.get("due_on") else None
         paid = Decimal("0")
         if item.get("kind") in MONEY_KINDS:
             owed = _amount(item.get("amount"))
