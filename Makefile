@@ -1,15 +1,22 @@
 # The two commands of the README: `make run` (service on SQLite with demo data) and `make test` (everything).
 PY ?= python3
 VENV := .venv
+VENDOR := web/static/vendor/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test]'
+	# the pages' Excel export and browser tests, until pyproject.toml lists them
+	$(VENV)/bin/pip install -q 'openpyxl==3.1.5' 'playwright==1.65.2'
 	touch $@
 
+# htmx, bpmn-js and echarts from the npm registry (package-lock.json) into web/static/vendor/ (git-ignored)
+$(VENDOR): package.json package-lock.json tools/web-assets.sh
+	bash tools/web-assets.sh
+
 .PHONY: install run test
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(VENDOR)
 
 run: install
 	$(VENV)/bin/eco-claims serve --demo

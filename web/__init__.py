@@ -12,8 +12,9 @@ from engine.services.health import health
 from engine.store.runtime import Runtime
 
 from .api import api, register
+from .pages import register as register_pages
 
-# Pages will be served from this origin only: no inline scripts, no framing, forms post back here.
+# Pages are served from this origin only: no inline scripts or styles, no framing, forms post back here.
 CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
 
@@ -32,6 +33,7 @@ def create_app(runtime: Runtime) -> Flask:
     csrf = CSRFProtect(app)
     csrf.exempt(api)  # the API authenticates with bearer tokens, which a browser never sends on its own
     register(app)
+    register_pages(app)  # after the API: the pages wrap its error handlers (HTML for pages, JSON under /api/)
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:

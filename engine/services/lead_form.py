@@ -1,0 +1,29 @@
+"""What the lead registration page needs: the form (``bpmn/forms/register_lead.json``), the departments the
+actor may register a lead for (their own; every department for those who see every case), and today's date."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.auth import access
+from engine.common import clock
+from engine.common.actor import Actor
+from engine.common.errors import Forbidden
+from engine.forms import schemas
+from engine.store.models import Department
+from engine.store.runtime import Runtime
+
+
+def lead_form(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+    if not actor.has("officer"):
+        raise Forbidden("只有经办人可以登记线索")
+    form = schemas.schema(runtime.config.bpmn_dir, "register_lead")
+    with runtime.db.transaction() as s:
+        query = select(Department).order_by(Department.id)
+        if not access.sees_everything(actor):
+            query = query.where(Department.id == actor.department)
+        departments = [{"id": d.id, "name": d.name, "full_name": d.full_name} for d in s.execute(query).scalars()]
+    return {"form": form, "departments": departments, "default_department": actor.department,
+            "today": clock.today().isoformat()}
