@@ -1,29 +1,48 @@
 """Validation of what people type into task forms.
 
-Task forms are described by JSON Schema (draft 2020-12) whose properties carry Chinese ``title``s.
+Task forms are JSON Schema (draft 2020-12) documents whose properties carry Chinese ``title``s.
 :func:`validate_form` checks submitted data against such a schema and returns ``{field path: Chinese
 message}`` — empty when the data is valid — so that a page can show each message next to its field and
-nothing already typed is lost.
+nothing already typed is lost.  :func:`offered` trims data a task offers (its prefill) to what the form accepts.
 
-Formats (``"format": ...`` on string properties), checked by this module's own code:
+Standard keywords carry the rules, so that any JSON Schema tool understands a form:
 
-* ``date`` — ``YYYY-MM-DD`` and a real calendar date;
+* ``required``, ``type``, ``enum``/``const``, ``minLength``/``maxLength``, ``pattern``, ``minimum``/``maximum``,
+  ``minItems``/``maxItems``, ``uniqueItems``, ``additionalProperties``, ``$ref``/``$defs``, ``allOf``/``anyOf``/
+  ``oneOf``/``not``;
+* a conditional requirement is ``if``/``then`` (with ``required``), e.g. in the object that holds the fields
+  ``"allOf": [{"if": {"properties": {"kind": {"const": "company"}}, "required": ["kind"]},
+  "then": {"required": ["uscc"]}}]`` — the message says the condition: ``"统一社会信用代码"为必填项（类型为单位时）``;
+  ``dependentRequired`` (field B needed once field A is filled) is understood as well;
+* the Chinese label of each allowed value is ``"oneOf": [{"const": "company", "title": "单位"}, ...]`` (beside
+  ``enum``);
+* bounds are plain ``pattern``s, the same text on every field of a kind (:data:`DATE_PATTERN`: 1949-10-01 to
+  2100-12-31; :data:`MONEY_PATTERN`: below 1万亿元, what form 5 can print in capitals; :data:`TEXT_PATTERN` on
+  titles and names: not only invisible characters, no bidi controls U+202A–U+202E, U+2066–U+2069); this module
+  knows them and says what is wrong in words instead of "格式不正确".
+
+Formats (``"format": ...`` on string properties; a standard tool ignores an unknown format, so the patterns
+above carry the bounds for it), checked by this module's own code:
+
+* ``date`` — ``YYYY-MM-DD``, a real calendar date, between :data:`MIN_DATE` and :data:`MAX_DATE`;
 * ``uscc`` — 统一社会信用代码, GB 32100-2015 check character (:func:`is_valid_uscc`);
 * ``id-number`` — 居民身份证号码, GB 11643-1999 check digit and birth date (:func:`is_valid_id_number`);
-* ``money`` — a non-negative amount with at most two decimals, e.g. ``"12345.60"`` (:func:`is_valid_money`).
+* ``money`` — a non-negative amount below 1万亿元 with at most two decimals, e.g. ``"12345.60"``
+  (:func:`is_valid_money`).
 
-Schema extensions (keywords starting with ``x-``; JSON Schema ignores them, this module applies them):
+The only extensions — keywords starting with ``x-`` that change what is valid, because JSON Schema has no
+way to compare two values:
 
-* ``"x-enum-labels": [...]`` next to ``"enum": [...]`` — the Chinese label of each allowed value (the
-  ``oneOf: [{"const": ..., "title": ...}, ...]`` convention is understood as well);
 * ``"x-not-before": "served_on"`` / ``"x-not-after": ...`` on a date property — the value must not be
   earlier (later) than another date: a field of the same object, else a field of the whole form, else a
-  key of ``context`` (facts of the case such as ``found_on``, ``served_on``).  A list of names is allowed.
-  Context keys are named by ``"x-context-labels": {"served_on": "送达日期"}`` at the schema root;
-* ``"x-required-if": {"field": "restorability", "in": ["partially_restorable"]}`` on a property — the
-  property is required while the other field (same object, else the whole form) has one of those values
-  (a list of such conditions means "any of them");
-* ``"x-pattern-message": "..."`` on a property with a ``pattern`` — the message shown when it does not match.
+  key of ``context`` (facts of the case such as ``found_on``, ``served_on``).  A list of names is allowed;
+* ``"x-context-labels": {"served_on": "送达日期"}`` at the schema root — the Chinese names of those context keys.
+
+Annotations that change nothing about validity (a standard tool may ignore them): ``"x-widget": "textarea"``
+(a display hint), ``"x-pattern-message"`` (the message for a ``pattern`` of the form's own) and
+``"x-enum-labels"`` (the labels of ``enum`` as a list; kept beside ``oneOf`` only while
+``engine/documents/context.py`` reads it, and checked to say the same).  :func:`check_form_schema` refuses any
+other ``x-`` keyword (``x-required-if`` is now ``if``/``then``).
 
 Keys of the result are the field's path joined by dots (``"obligors.0.uscc"``); a message names the field
 by its titles, array items numbered from 1: ``"赔偿义务人 第1项 统一社会信用代码"校验码不正确``.  Errors about
@@ -38,6 +57,7 @@ Everything here is pure: no database, no Flask.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
@@ -52,14 +72,40 @@ from jsonschema.exceptions import SchemaError, best_match
 from engine.common.dates import parse_iso_date
 
 __all__ = [
+    "DATE_PATTERN",
     "KNOWN_FORMATS",
+    "MAX_DATE",
+    "MIN_DATE",
+    "MONEY_LIMIT",
+    "MONEY_PATTERN",
+    "TEXT_PATTERN",
     "check_form_schema",
     "is_valid_id_number",
     "is_valid_money",
     "is_valid_uscc",
+    "offered",
     "parse_money",
     "validate_form",
 ]
+
+# --- bounds --------------------------------------------------------------------------------------------
+
+#: The first and the last day a form accepts (no year 0001 or 9999: date arithmetic and documents break).
+MIN_DATE = date(1949, 10, 1)
+MAX_DATE = date(2100, 12, 31)
+#: The same bounds as a pattern for standard tools (the ``date`` format checks the calendar day).
+DATE_PATTERN = r"^(?:1949-1[0-2]|19[5-9][0-9]-[0-9]{2}|20[0-9]{2}-[0-9]{2}|2100-[0-9]{2})-[0-9]{2}$"
+#: Amounts must stay below 1万亿元: ``engine.documents.amounts`` cannot write more in capitals (form 5).
+MONEY_LIMIT = Decimal(10) ** 12
+MONEY_PATTERN = r"^[0-9]{1,12}(?:\.[0-9]{1,2})?$"
+#: Characters that show nothing (besides whitespace): controls, zero-width and filler characters, as a
+#: regular-expression class body.
+INVISIBLE_CLASS = r"\u0000-\u001f\u007f-\u009f\u00ad\u034f\u115f\u1160\u180e\u200b-\u200f\u2060-\u2064\u206a-\u206f\u3164\ufeff\uffa0"
+#: Bidi embedding, override and isolate controls (they can make a title read differently from what it is).
+BIDI_CLASS = r"\u202a-\u202e\u2066-\u2069"
+#: Titles and names: at least one visible character and no bidi control.
+TEXT_PATTERN = rf"^(?=[\s\S]*[^\s{INVISIBLE_CLASS}])[^{BIDI_CLASS}]*$"
+_BIDI = re.compile(f"[{BIDI_CLASS}]")
 
 # --- check characters ----------------------------------------------------------------------------------
 
@@ -105,10 +151,18 @@ def is_valid_id_number(s: str) -> bool:
     return _id_number_problem(s) is None
 
 
+def _money_problem(s: object) -> str | None:
+    """None when valid; ``"shape"`` or ``"ceiling"`` otherwise."""
+    if not isinstance(s, str) or _MONEY.fullmatch(s) is None:
+        return "shape"
+    return "ceiling" if Decimal(s) >= MONEY_LIMIT else None
+
+
 def is_valid_money(s: str) -> bool:
-    """A non-negative amount with 0–2 decimals written plainly: ``"12345.60"``, ``"12345"``, ``"0.5"``.
-    No sign, exponent, thousands separator, full-width digits or surrounding spaces."""
-    return isinstance(s, str) and _MONEY.fullmatch(s) is not None
+    """A non-negative amount below 1万亿元 (:data:`MONEY_LIMIT`) with 0–2 decimals written plainly:
+    ``"12345.60"``, ``"12345"``, ``"0.5"``. No sign, exponent, thousands separator, full-width digits or
+    surrounding spaces."""
+    return _money_problem(s) is None
 
 
 def parse_money(s: str) -> Decimal:
@@ -124,8 +178,18 @@ def parse_money(s: str) -> Decimal:
 _FORMAT_CHECKER = FormatChecker(formats=())
 
 
+def _date_problem(instance: object) -> str | None:
+    """None when valid; ``"shape"``, ``"day"`` (no such calendar day) or ``"range"`` otherwise."""
+    if not isinstance(instance, str) or not _ISO_DATE.fullmatch(instance):
+        return "shape"
+    day = parse_iso_date(instance)
+    if day is None:
+        return "day"
+    return None if MIN_DATE <= day <= MAX_DATE else "range"
+
+
 def _check_date(instance: object) -> bool:
-    return not isinstance(instance, str) or parse_iso_date(instance) is not None
+    return not isinstance(instance, str) or _date_problem(instance) is None
 
 
 def _check_uscc(instance: object) -> bool:
@@ -137,7 +201,7 @@ def _check_id_number(instance: object) -> bool:
 
 
 def _check_money(instance: object) -> bool:
-    return not isinstance(instance, str) or is_valid_money(instance)
+    return not isinstance(instance, str) or _money_problem(instance) is None
 
 
 _FORMAT_CHECKER.checks("date")(_check_date)
@@ -264,8 +328,14 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _options(schema: Mapping[str, Any], root: Mapping[str, Any]) -> list[tuple[Any, str]]:
-    """(value, label) of each allowed value from ``enum`` + ``x-enum-labels`` or ``oneOf``/``anyOf`` of
-    ``const`` + ``title``; empty when the schema does not enumerate its values."""
+    """(value, label) of each allowed value from ``oneOf``/``anyOf`` of ``const`` + ``title`` (the standard
+    way), else ``enum`` + ``x-enum-labels``; empty when the schema does not enumerate its values."""
+    for key in ("oneOf", "anyOf"):
+        subs = schema.get(key)
+        if isinstance(subs, list) and subs:
+            resolved = [_resolve(root, s) for s in subs]
+            if all(isinstance(s, Mapping) and "const" in s for s in resolved):
+                return [(s["const"], str(s.get("title") or _plain(s["const"]))) for s in resolved]
     enum = schema.get("enum")
     if isinstance(enum, list):
         labels = schema.get("x-enum-labels")
@@ -274,12 +344,6 @@ def _options(schema: Mapping[str, Any], root: Mapping[str, Any]) -> list[tuple[A
         if isinstance(labels, Mapping):
             return [(v, str(labels.get(str(v), _plain(v)))) for v in enum]
         return [(v, _plain(v)) for v in enum]
-    for key in ("oneOf", "anyOf"):
-        subs = schema.get(key)
-        if isinstance(subs, list) and subs:
-            resolved = [_resolve(root, s) for s in subs]
-            if all(isinstance(s, Mapping) and "const" in s for s in resolved):
-                return [(s["const"], str(s.get("title") or _plain(s["const"]))) for s in resolved]
     return []
 
 
@@ -344,33 +408,15 @@ def _lookup(name: str, instance: Mapping[str, Any], schema: Mapping[str, Any]) -
     return None
 
 
-def _other_schema(name: str, instance: Mapping[str, Any], schema: Mapping[str, Any]) -> Any:
-    state = _STATE.get()
-    found = _property_schema(state.root_schema, schema, name)
-    if found is _MISSING and name not in instance:
-        found = _property_schema(state.root_schema, state.root_schema, name)
-    return found
-
-
-def _required_if(
-    prop: str, spec: Any, instance: Mapping[str, Any], schema: Mapping[str, Any]
-) -> Iterator[Any]:
-    if not _is_blank(instance.get(prop)):
-        return
-    conditions = spec if isinstance(spec, list) else [spec]
-    for condition in conditions:
-        if not isinstance(condition, Mapping) or not isinstance(condition.get("field"), str):
-            continue
-        other = _lookup(condition["field"], instance, schema)
-        if other is None:
-            continue
-        value, label = other
-        allowed = condition.get("in", [])
-        if any(_same(value, candidate) for candidate in allowed):
-            other_schema = _other_schema(condition["field"], instance, schema)
-            shown = _value_label(other_schema, value, _STATE.get().root_schema)
-            yield ValidationError(f"为必填项（{label}为{shown}时）", validator="x-required-if", path=[prop])
-            return
+def _conditions(if_schema: Any, instance: Any) -> list[tuple[str, Any]]:
+    """The (field, value) pairs an ``if`` that held was about: the fields it constrains to a value."""
+    if not isinstance(instance, Mapping) or not isinstance(if_schema, Mapping):
+        return []
+    props = if_schema.get("properties")
+    if not isinstance(props, Mapping):
+        return []
+    return [(name, instance[name]) for name, sub in props.items()
+            if isinstance(sub, Mapping) and ("const" in sub or "enum" in sub) and name in instance]
 
 
 def _date_order(
@@ -400,11 +446,7 @@ def _kw_properties(validator: Any, properties: Any, instance: Any, schema: Any) 
     if not isinstance(instance, Mapping) or not isinstance(properties, Mapping):
         return
     for prop, sub in properties.items():
-        if not isinstance(sub, Mapping):
-            continue
-        if "x-required-if" in sub:
-            yield from _required_if(prop, sub["x-required-if"], instance, schema)
-        if "x-not-before" in sub or "x-not-after" in sub:
+        if isinstance(sub, Mapping) and ("x-not-before" in sub or "x-not-after" in sub):
             yield from _date_order(prop, sub, instance, schema)
 
 
@@ -413,7 +455,40 @@ def _kw_required(validator: Any, required: Any, instance: Any, schema: Any) -> I
         return
     for prop in required:
         if _is_blank(instance.get(prop)):
-            yield ValidationError("为必填项", path=[prop])
+            yield ValidationError("为必填项", validator="required", path=[prop])
+
+
+def _kw_if(validator: Any, if_schema: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    """Standard ``if``/``then``/``else``. A field the applying branch requires is tagged with the condition
+    that held, so that the message can say it: ``"统一社会信用代码"为必填项（类型为单位时）``."""
+    if validator.evolve(schema=if_schema).is_valid(instance):
+        branch, name, when = schema.get("then"), "then", _conditions(if_schema, instance)
+    else:
+        branch, name, when = schema.get("else"), "else", []
+    if branch is None:
+        return
+    for error in validator.descend(instance, branch, schema_path=name):
+        if error.validator == "required" and len(error.path) == 1 and when:
+            error.eco_when = when
+        yield error
+
+
+def _kw_dependent_required(validator: Any, dependent: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    """Standard ``dependentRequired``: once a field is filled, the fields it names are required."""
+    if not isinstance(instance, Mapping) or not isinstance(dependent, Mapping):
+        return
+    for prop, needed in dependent.items():
+        if _is_blank(instance.get(prop)):
+            continue
+        for each in needed:
+            if _is_blank(instance.get(each)):
+                error: Any = ValidationError("为必填项", validator="required", path=[each])
+                error.eco_filled = prop
+                yield error
+
+
+def _kw_nothing(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    return iter(())
 
 
 def _kw_additional_properties(validator: Any, ap: Any, instance: Any, schema: Any) -> Iterator[Any]:
@@ -428,19 +503,26 @@ def _kw_additional_properties(validator: Any, ap: Any, instance: Any, schema: An
         yield ValidationError("不是本表单的字段，不能提交", path=[key])
 
 
-_FormValidator: Any = validators.extend(
-    Draft202012Validator,
-    {
-        "properties": _kw_properties,
-        "required": _kw_required,
-        "additionalProperties": _kw_additional_properties,
-    },
-)
+_KEYWORDS: dict[str, Any] = {
+    "properties": _kw_properties,
+    "required": _kw_required,
+    "if": _kw_if,
+    "dependentRequired": _kw_dependent_required,
+    "additionalProperties": _kw_additional_properties,
+}
+_FormValidator: Any = validators.extend(Draft202012Validator, _KEYWORDS)
+#: The same rules, but a missing field is no problem (data offered for a form, a draft).
+_PartialValidator: Any = validators.extend(
+    Draft202012Validator, {**_KEYWORDS, "required": _kw_nothing, "dependentRequired": _kw_nothing})
 
 # --- messages ------------------------------------------------------------------------------------------
 
 _DATE_MESSAGE = "应为日期，格式为 YYYY-MM-DD，例如 2026-07-03"
+_DATE_RANGE_MESSAGE = f"应在 {MIN_DATE.isoformat()} 至 {MAX_DATE.isoformat()} 之间"
 _MONEY_MESSAGE = "应为不小于0、最多两位小数的金额，例如 12345.60"
+_MONEY_CEILING_MESSAGE = "应小于1万亿元（整数部分最多12位）"
+_INVISIBLE_MESSAGE = "不能只由空白或不可见字符组成"
+_BIDI_MESSAGE = "不能含有文字方向控制字符（U+202A–U+202E、U+2066–U+2069）"
 _TYPE_MESSAGES = {
     "string": "应为文本",
     "boolean": "应为是/否",
@@ -450,14 +532,17 @@ _TYPE_MESSAGES = {
     "object": "应为一组字段",
     "null": "应为空",
 }
-_PRIORITY = {"required": 0, "x-required-if": 0, "additionalProperties": 1, "type": 2}
+_PRIORITY = {"required": 0, "additionalProperties": 1, "type": 2}
 _DATE_ORDER_PRIORITY = 4
 _OTHER_PRIORITY = 3
 
 
 def _format_tail(fmt: str, instance: Any) -> str:
     if fmt == "date":
-        if isinstance(instance, str) and _ISO_DATE.fullmatch(instance):
+        problem = _date_problem(instance)
+        if problem == "range":
+            return _DATE_RANGE_MESSAGE
+        if problem == "day":
             return f"不是有效的日期（{instance}）"
         return _DATE_MESSAGE
     if fmt == "uscc":
@@ -472,8 +557,22 @@ def _format_tail(fmt: str, instance: Any) -> str:
             return "中的出生日期不正确"
         return "应为18位居民身份证号码，最后一位为数字或大写 X"
     if fmt == "money":
-        return _MONEY_MESSAGE
+        return _MONEY_CEILING_MESSAGE if _money_problem(instance) == "ceiling" else _MONEY_MESSAGE
     return "格式不正确"
+
+
+def _pattern_tail(pattern: Any, instance: Any, schema: Mapping[str, Any]) -> str:
+    """The message for a failed ``pattern``: the bounds this module knows are said in words."""
+    if pattern == DATE_PATTERN:
+        shaped = isinstance(instance, str) and _ISO_DATE.fullmatch(instance)
+        return _DATE_RANGE_MESSAGE if shaped else _format_tail("date", instance)
+    if pattern == MONEY_PATTERN:
+        shaped = isinstance(instance, str) and _MONEY.fullmatch(instance)
+        return _MONEY_CEILING_MESSAGE if shaped else _MONEY_MESSAGE
+    if pattern == TEXT_PATTERN:
+        return _BIDI_MESSAGE if isinstance(instance, str) and _BIDI.search(instance) else _INVISIBLE_MESSAGE
+    custom = schema.get("x-pattern-message")
+    return str(custom) if custom else "格式不正确"
 
 
 def _choices(options: list[tuple[Any, str]]) -> str:
@@ -482,11 +581,41 @@ def _choices(options: list[tuple[Any, str]]) -> str:
     return f"的取值不在允许范围内（可选：{shown}）"
 
 
+def _schema_at(root: Mapping[str, Any], path: Sequence[str | int]) -> Any:
+    schema: Any = root
+    for segment in path:
+        if schema is _MISSING:
+            return _MISSING
+        schema = _item_schema(root, schema, segment) if isinstance(segment, int) \
+            else _property_schema(root, schema, segment)
+    return schema
+
+
+def _required_tail(error: Any, root: Mapping[str, Any]) -> str:
+    """``为必填项``, with the condition that made it so when there was one."""
+    owner = list(error.absolute_path)[:-1]
+    when: list[tuple[str, Any]] = getattr(error, "eco_when", [])
+    if when:
+        parts = []
+        for name, value in when:
+            sub = _schema_at(root, [*owner, name])
+            label = (_title(root, sub) if sub is not _MISSING else None) or name
+            parts.append(f"{label}为{_value_label(sub, value, root) if sub is not _MISSING else _plain(value)}")
+        return f"为必填项（{'、'.join(parts)}时）"
+    filled = getattr(error, "eco_filled", None)
+    if filled:
+        sub = _schema_at(root, [*owner, filled])
+        return f"为必填项（已填写{(_title(root, sub) if sub is not _MISSING else None) or filled}时）"
+    return "为必填项"
+
+
 def _tail(error: Any, root: Mapping[str, Any]) -> str:
     keyword = error.validator
     value = error.validator_value
     schema = error.schema if isinstance(error.schema, Mapping) else {}
-    if keyword in ("required", "x-required-if", "x-not-before", "x-not-after", "additionalProperties"):
+    if keyword == "required":
+        return _required_tail(error, root)
+    if keyword in ("x-not-before", "x-not-after", "additionalProperties"):
         return str(error.message)
     if keyword == "type":
         types = value if isinstance(value, list) else [value]
@@ -510,8 +639,7 @@ def _tail(error: Any, root: Mapping[str, Any]) -> str:
     if keyword == "maxLength":
         return f"最多 {value} 个字符"
     if keyword == "pattern":
-        custom = schema.get("x-pattern-message")
-        return str(custom) if custom else "格式不正确"
+        return _pattern_tail(value, error.instance, schema)
     if keyword == "minimum":
         return f"不得小于 {value}"
     if keyword == "maximum":
@@ -553,17 +681,21 @@ def validate_form(
     schema: Mapping[str, Any],
     data: Mapping[str, Any],
     context: Mapping[str, Any] | None = None,
+    *,
+    partial: bool = False,
 ) -> dict[str, str]:
     """Check ``data`` against the form ``schema``; ``{field path: Chinese message}``, empty when valid.
 
-    ``context`` holds facts of the case that date-order rules may refer to (``x-not-before``).  The
-    schema is trusted (see :func:`check_form_schema`); a malformed one raises jsonschema's SchemaError.
+    ``context`` holds facts of the case that date-order rules may refer to (``x-not-before``).  With
+    ``partial`` a missing field is no problem (what is there must still be right): data offered for a form,
+    a draft.  The schema is trusted (see :func:`check_form_schema`); a malformed one raises jsonschema's
+    SchemaError.
     """
     instance: Any = dict(data) if isinstance(data, Mapping) and not isinstance(data, dict) else data
+    cls = _PartialValidator if partial else _FormValidator
     token = _STATE.set(_State(schema, instance, context or {}))
     try:
-        found = [_translate(e, schema) for e in _FormValidator(schema, format_checker=_FORMAT_CHECKER)
-                 .iter_errors(instance)]
+        found = [_translate(e, schema) for e in cls(schema, format_checker=_FORMAT_CHECKER).iter_errors(instance)]
     finally:
         _STATE.reset(token)
     best: dict[str, tuple[int, str]] = {}
@@ -573,15 +705,115 @@ def validate_form(
     return {key: message for key, (_, message) in best.items()}
 
 
+# --- data offered for a form ---------------------------------------------------------------------------
+
+_JSON_TYPES: dict[type, tuple[str, ...]] = {
+    bool: ("boolean",), int: ("integer", "number"), float: ("number",), str: ("string",), list: ("array",),
+    dict: ("object",),
+}
+
+
+def _json_types(value: Any) -> tuple[str, ...]:
+    if isinstance(value, float) and value.is_integer():
+        return ("integer", "number")
+    for kind, names in _JSON_TYPES.items():
+        if type(value) is kind:
+            return names
+    return ()
+
+
+def _conform(root: Mapping[str, Any], node: Any, value: Any) -> Any:
+    """``value`` cut to what ``node`` declares: unknown keys, None and values of another type left out
+    (``_MISSING``), recursively; a date becomes its ISO text where the form wants a date."""
+    node = _resolve(root, node)
+    if value is None:
+        return _MISSING
+    if not isinstance(node, Mapping):
+        return copy.deepcopy(value) if node is not False else _MISSING
+    declared = node.get("type")
+    types = [declared] if isinstance(declared, str) else list(declared) if isinstance(declared, list) else []
+    if isinstance(value, date) and "string" in types and node.get("format") == "date":
+        value = (value.date() if isinstance(value, datetime) else value).isoformat()
+    if types and not set(_json_types(value)) & set(types):
+        return _MISSING
+    if isinstance(value, dict):
+        props = node.get("properties")
+        if not isinstance(props, Mapping):
+            return copy.deepcopy(value) if node.get("additionalProperties") is not False else {}
+        out = {}
+        for key, item in value.items():
+            if key in props:
+                kept = _conform(root, props[key], item)
+                if kept is not _MISSING:
+                    out[key] = kept
+        return out
+    if isinstance(value, list):
+        items = node.get("items")
+        if not isinstance(items, Mapping):
+            return copy.deepcopy(value)
+        kept_items = [_conform(root, items, item) for item in value]
+        return [item for item in kept_items if item is not _MISSING]
+    return value
+
+
+def _drop(data: Any, path: list[str]) -> None:
+    """Remove the value at a dotted error path (array indices as digits)."""
+    parent: Any = data
+    for segment in path[:-1]:
+        if isinstance(parent, dict) and segment in parent:
+            parent = parent[segment]
+        elif isinstance(parent, list) and segment.isdigit() and int(segment) < len(parent):
+            parent = parent[int(segment)]
+        else:
+            return
+    last = path[-1]
+    if isinstance(parent, dict):
+        parent.pop(last, None)
+    elif isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
+        del parent[int(last)]
+
+
+def _path_order(key: str) -> list[tuple[int, int, str]]:
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in key.split(".")]
+
+
+def offered(
+    schema: Mapping[str, Any], data: Mapping[str, Any], context: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """What of ``data`` (values the case already has) a form may offer as its prefill: only the form's fields,
+    in the form's types — unknown keys, ``None`` and values of another type left out, at every depth — and
+    no value the form would refuse (a value that breaks a bound or a date order is left for the person to
+    type again). Fields may be missing: the person fills them in. Validating the result with ``partial``
+    finds nothing."""
+    value = _conform(schema, schema, dict(data))
+    if not isinstance(value, dict):
+        return {}
+    for _ in range(10):
+        problems = validate_form(schema, value, context, partial=True)
+        if not problems:
+            return value
+        if "" in problems:
+            return {}
+        for key in sorted(problems, key=_path_order, reverse=True):  # later items first: indices stay right
+            _drop(value, key.split("."))
+    return {}
+
+
 # --- checking a form schema ----------------------------------------------------------------------------
+
+#: The ``x-`` keywords a form may use (see the module's doc); anything else is refused.
+EXTENSIONS = frozenset({"x-not-before", "x-not-after", "x-context-labels", "x-widget", "x-pattern-message",
+                        "x-enum-labels"})
 
 
 def check_form_schema(schema: Mapping[str, Any]) -> list[str]:
     """Problems (in Chinese) of a form schema itself; empty when it can be used.
 
-    Checked: valid JSON Schema 2020-12; each ``format`` is one this module checks; ``x-enum-labels``
-    matches its ``enum``; ``x-not-before``/``x-not-after``/``x-required-if`` name a field of the same
-    object or the form, or a key declared in ``x-context-labels``.
+    Checked: valid JSON Schema 2020-12; no ``x-`` keyword but the extensions this module knows; each
+    ``format`` is one this module checks; ``x-enum-labels`` says what ``oneOf`` (``const``/``title``) says and
+    matches its ``enum``; ``x-not-before``/``x-not-after`` name a field of the same object or the form, or a
+    key declared in ``x-context-labels``; ``required``, ``if``/``then``/``else`` and ``dependentRequired`` of
+    an object name its own fields.
     """
     problems: list[str] = []
     try:
@@ -597,17 +829,49 @@ def check_form_schema(schema: Mapping[str, Any]) -> list[str]:
     def known(name: Any, siblings: Mapping[str, Any]) -> bool:
         return isinstance(name, str) and (name in siblings or name in root_props or name in context_keys)
 
+    def names_own_fields(node: Mapping[str, Any], props: Mapping[str, Any], where: str) -> None:
+        rules: list[Any] = [node, *(node.get("allOf") or ())]
+        named: list[tuple[str, Any]] = [("required", node.get("required"))]
+        for rule in rules:
+            rule = _resolve(schema, rule)
+            if not isinstance(rule, Mapping):
+                continue
+            condition = rule.get("if")
+            if isinstance(condition, Mapping):
+                named.append(("if", list(condition.get("properties") or ()) + list(condition.get("required") or ())))
+            for branch in ("then", "else"):
+                sub = rule.get(branch)
+                if isinstance(sub, Mapping):
+                    named.append((branch, sub.get("required")))
+            dependent = rule.get("dependentRequired")
+            if isinstance(dependent, Mapping):
+                named.append(("dependentRequired", [*dependent, *(n for v in dependent.values() for n in v)]))
+        for keyword, fields in named:
+            for name in fields or ():
+                if name not in props:
+                    problems.append(f"{where or '根'}：{keyword} 中的“{name}”不是本对象的字段")
+
     def walk(node: Any, where: str, depth: int) -> None:
         if not isinstance(node, Mapping) or depth > 30:
             return
+        for key in node:
+            if isinstance(key, str) and key.startswith("x-") and key not in EXTENSIONS:
+                hint = "（条件必填请改用 if/then + required）" if key == "x-required-if" else ""
+                problems.append(f"{where or '根'}：不支持的扩展关键字“{key}”{hint}")
         fmt = node.get("format")
         if isinstance(fmt, str) and fmt not in KNOWN_FORMATS:
             problems.append(f"{where}：未知的格式“{fmt}”（可用：{'、'.join(sorted(KNOWN_FORMATS))}）")
         enum, enum_labels = node.get("enum"), node.get("x-enum-labels")
-        if isinstance(enum_labels, list) and (not isinstance(enum, list) or len(enum) != len(enum_labels)):
-            problems.append(f"{where}：x-enum-labels 的个数与 enum 不一致")
+        if isinstance(enum_labels, list):
+            if not isinstance(enum, list) or len(enum) != len(enum_labels):
+                problems.append(f"{where}：x-enum-labels 的个数与 enum 不一致")
+            elif isinstance(node.get("oneOf"), list):
+                pairs = [(s.get("const"), s.get("title")) for s in node["oneOf"] if isinstance(s, Mapping)]
+                if pairs != list(zip(enum, enum_labels, strict=True)):
+                    problems.append(f"{where}：oneOf 的 const/title 与 enum/x-enum-labels 不一致")
         props = node.get("properties")
         if isinstance(props, Mapping):
+            names_own_fields(node, props, where)
             for name, sub in props.items():
                 here = f"{where}.{name}" if where else str(name)
                 if isinstance(sub, Mapping):
@@ -616,13 +880,6 @@ def check_form_schema(schema: Mapping[str, Any]) -> list[str]:
                             if not known(ref, props):
                                 problems.append(f"{here}：{keyword} 引用的“{ref}”既不是表单字段，"
                                                 "也未在 x-context-labels 中声明")
-                    if "x-required-if" in sub:
-                        spec = sub["x-required-if"]
-                        for cond in spec if isinstance(spec, list) else [spec]:
-                            if not (isinstance(cond, Mapping) and known(cond.get("field"), props)
-                                    and isinstance(cond.get("in"), list)):
-                                problems.append(f"{here}：x-required-if 应为 "
-                                                '{"field": 表单字段, "in": [取值, ...]}')
                 walk(sub, here, depth + 1)
         for key in ("items", "additionalProperties"):
             walk(node.get(key), f"{where}[]" if key == "items" else where, depth + 1)

@@ -1,4 +1,5 @@
-"""Form data validation: check characters, formats, Chinese messages naming the field, schema extensions."""
+"""Form data validation: check characters, formats, bounds, Chinese messages naming the field, standard conditional
+keywords (if/then, dependentRequired), the few extensions, data offered for a form."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import pytest
 from stdnum.cn import ric, uscc
 
 from engine.forms.validation import (
+    DATE_PATTERN,
+    MONEY_PATTERN,
+    TEXT_PATTERN,
     check_form_schema,
     is_valid_id_number,
     is_valid_money,
     is_valid_uscc,
+    offered,
     parse_money,
     validate_form,
 )
@@ -140,6 +145,20 @@ SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "x-context-labels": {"served_on": "送达日期", "found_on": "发现日期"},
     "required": ["meeting_date", "outcome"],
+    "allOf": [
+        {
+            "if": {"properties": {"restorability": {"const": "partially_restorable"}}, "required": ["restorability"]},
+            "then": {"required": ["restorable_area", "restoration_requirements"]},
+        },
+        {
+            "if": {"properties": {"restorability": {"const": "restorable"}}, "required": ["restorability"]},
+            "then": {"required": ["restoration_requirements"]},
+        },
+        {
+            "if": {"properties": {"approved": {"const": False}}, "required": ["approved"]},
+            "then": {"required": ["rejection_reason"]},
+        },
+    ],
     "properties": {
         "meeting_date": {
             "type": "string",
@@ -169,22 +188,10 @@ SCHEMA: dict[str, Any] = {
             "enum": ["restorable", "partially_restorable", "not_restorable"],
             "x-enum-labels": ["可修复", "部分可修复", "不可修复"],
         },
-        "restorable_area": {
-            "type": "number",
-            "title": "可修复面积",
-            "x-required-if": {"field": "restorability", "in": ["partially_restorable"]},
-        },
-        "restoration_requirements": {
-            "type": "string",
-            "title": "修复要求",
-            "x-required-if": {"field": "restorability", "in": ["partially_restorable", "restorable"]},
-        },
+        "restorable_area": {"type": "number", "title": "可修复面积"},
+        "restoration_requirements": {"type": "string", "title": "修复要求"},
         "approved": {"type": "boolean", "title": "是否批准"},
-        "rejection_reason": {
-            "type": "string",
-            "title": "不批准理由",
-            "x-required-if": {"field": "approved", "in": [False]},
-        },
+        "rejection_reason": {"type": "string", "title": "不批准理由"},
         "remark": {"type": "string", "title": "备注", "maxLength": 10},
         "obligors": {
             "type": "array",
@@ -405,8 +412,10 @@ def test_required_if_does_not_treat_zero_as_false() -> None:
         "type": "object",
         "properties": {
             "n": {"type": "integer", "title": "数量"},
-            "why": {"type": "string", "title": "说明", "x-required-if": {"field": "n", "in": [False]}},
+            "why": {"type": "string", "title": "说明"},
         },
+        "if": {"properties": {"n": {"const": False}}, "required": ["n"]},
+        "then": {"required": ["why"]},
     }
     assert validate_form(schema, {"n": 0}) == {}
 
@@ -471,12 +480,136 @@ def test_check_form_schema_problems() -> None:
                 "a": {"type": "string", "format": "email", "x-not-before": "nowhere"},
                 "b": {"enum": [1, 2], "x-enum-labels": ["一"]},
                 "c": {"type": "string", "x-required-if": {"field": "b"}},
+                "d": {"enum": [1, 2], "x-enum-labels": ["一", "二"],
+                      "oneOf": [{"const": 1, "title": "一"}, {"const": 2, "title": "两"}]},
             },
+            "required": ["e"],
+            "if": {"properties": {"f": {"const": 1}}},
+            "then": {"required": ["g"]},
+            "dependentRequired": {"a": ["h"]},
         }
     )
-    assert len(problems) == 4
+    assert len(problems) == 9, problems
     assert any("email" in p for p in problems)
     assert any("nowhere" in p for p in problems)
-    assert any("x-enum-labels" in p for p in problems)
-    assert any(p.startswith("c：x-required-if") for p in problems)
+    assert any("x-enum-labels 的个数" in p for p in problems)
+    assert "c：不支持的扩展关键字“x-required-if”（条件必填请改用 if/then + required）" in problems
+    assert any(p.startswith("d：oneOf") for p in problems)
+    assert {p for p in problems if p.startswith("根：")} == {
+        "根：required 中的“e”不是本对象的字段", "根：if 中的“f”不是本对象的字段", "根：then 中的“g”不是本对象的字段",
+        "根：dependentRequired 中的“h”不是本对象的字段"}
     assert check_form_schema({"type": "objec"})[0].startswith("不是有效的 JSON Schema")
+
+
+def test_dependent_required() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"court": {"type": "string", "title": "法院"}, "court_case_no": {"type": "string", "title": "案号"}},
+        "dependentRequired": {"court": ["court_case_no"]},
+    }
+    assert validate_form(schema, {}) == {}
+    assert validate_form(schema, {"court": "福州市中级人民法院"}) == {"court_case_no": '"案号"为必填项（已填写法院时）'}
+    assert validate_form(schema, {"court": "福州市中级人民法院", "court_case_no": "（2026）闽01民初1号"}) == {}
+
+
+def test_conditional_requirement_in_array_items_names_the_item() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"obligors": {"type": "array", "title": "赔偿义务人", "items": {
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "title": "类型", "enum": ["company", "person"],
+                         "oneOf": [{"const": "company", "title": "单位"}, {"const": "person", "title": "自然人"}]},
+                "uscc": {"type": "string", "title": "统一社会信用代码", "format": "uscc"}},
+            "allOf": [{"if": {"properties": {"kind": {"const": "company"}}, "required": ["kind"]},
+                       "then": {"required": ["uscc"]}}]}}},
+    }
+    assert validate_form(schema, {"obligors": [{"kind": "person"}, {"kind": "company"}]}) == {
+        "obligors.1.uscc": '"赔偿义务人 第2项 统一社会信用代码"为必填项（类型为单位时）'}
+
+
+# --- bounds --------------------------------------------------------------------------------------------
+
+BOUNDS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "on": {"type": "string", "title": "日期", "format": "date"},
+        "due": {"type": "string", "title": "期限", "format": "date", "pattern": DATE_PATTERN},
+        "paid": {"type": "string", "title": "金额", "format": "money"},
+        "total": {"type": "string", "title": "合计", "format": "money", "pattern": MONEY_PATTERN},
+        "name": {"type": "string", "title": "名称", "pattern": TEXT_PATTERN},
+    },
+}
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1949-09-30", "2101-01-01", "9999-12-31"])
+def test_dates_out_of_range_are_refused_by_format_and_by_pattern(day: str) -> None:
+    assert validate_form(BOUNDS, {"on": day, "due": day}) == {
+        "on": '"日期"应在 1949-10-01 至 2100-12-31 之间', "due": '"期限"应在 1949-10-01 至 2100-12-31 之间'}
+
+
+@pytest.mark.parametrize("day", ["1949-10-01", "2026-07-03", "2100-12-31"])
+def test_dates_in_range_pass(day: str) -> None:
+    assert validate_form(BOUNDS, {"on": day, "due": day}) == {}
+
+
+def test_a_malformed_date_keeps_the_format_message_under_the_pattern() -> None:
+    assert validate_form(BOUNDS, {"due": "2026/07/03"}) == {"due": '"期限"应为日期，格式为 YYYY-MM-DD，例如 2026-07-03'}
+    assert validate_form(BOUNDS, {"due": "2026-02-30"}) == {"due": '"期限"不是有效的日期（2026-02-30）'}
+
+
+def test_money_below_one_trillion() -> None:
+    assert validate_form(BOUNDS, {"paid": "999999999999.99", "total": "999999999999.99"}) == {}
+    assert validate_form(BOUNDS, {"paid": "1000000000000", "total": "1000000000000.00"}) == {
+        "paid": '"金额"应小于1万亿元（整数部分最多12位）', "total": '"合计"应小于1万亿元（整数部分最多12位）'}
+    assert validate_form(BOUNDS, {"total": "-1"}) == {"total": '"合计"应为不小于0、最多两位小数的金额，例如 12345.60'}
+    assert not is_valid_money("1000000000000")
+
+
+@pytest.mark.parametrize("text", ["\u200b", " \u200b\u200c\u200d\ufeff ", "\u2060", "\u3000\u00a0", "\x01"])
+def test_a_name_of_invisible_characters_only_is_refused(text: str) -> None:
+    assert validate_form(BOUNDS, {"name": text}) == {"name": '"名称"不能只由空白或不可见字符组成'}
+
+
+@pytest.mark.parametrize("control", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+                                     "\u2069"])
+def test_a_name_with_a_bidi_control_is_refused(control: str) -> None:
+    assert validate_form(BOUNDS, {"name": f"某化工{control}公司"}) == {
+        "name": '"名称"不能含有文字方向控制字符（U+202A–U+202E、U+2066–U+2069）'}
+
+
+@pytest.mark.parametrize("text", ["福州某化工有限公司", " 某公司 ", "第一\n第二", "Ｘ公司", "a\u200bb"])
+def test_ordinary_names_pass(text: str) -> None:
+    assert validate_form(BOUNDS, {"name": text}) == {}
+
+
+# --- partial validation and data offered for a form ------------------------------------------------------
+
+
+def test_partial_validation_ignores_only_what_is_missing() -> None:
+    assert validate_form(SCHEMA, {}, CONTEXT, partial=True) == {}
+    assert validate_form(SCHEMA, {"approved": False}, CONTEXT, partial=True) == {}
+    assert validate_form(SCHEMA, {"amount": "x", "hack": 1}, CONTEXT, partial=True) == {
+        "amount": '"赔偿金额"应为不小于0、最多两位小数的金额，例如 12345.60', "hack": '"hack"不是本表单的字段，不能提交'}
+
+
+def test_offered_keeps_the_forms_fields_in_the_forms_types() -> None:
+    source = {
+        "meeting_date": "2026-07-10", "outcome": "agreed", "case_id": 7, "remark": None, "meeting_count": "3",
+        "amount": "12345.60", "approved": True,
+        "obligors": [{"id": 3, "name": "某化工有限公司", "uscc": VALID_USCC[0], "id_number": None, "released": False},
+                     "not an obligor", {"name": "张某", "id_number": VALID_ID[0]}],
+    }
+    assert offered(SCHEMA, source, CONTEXT) == {
+        "meeting_date": "2026-07-10", "outcome": "agreed", "amount": "12345.60", "approved": True,
+        "obligors": [{"name": "某化工有限公司", "uscc": VALID_USCC[0]}, {"name": "张某", "id_number": VALID_ID[0]}],
+    }
+
+
+def test_offered_leaves_out_values_the_form_would_refuse() -> None:
+    source = {"meeting_date": "2026-07-01", "outcome": "maybe", "remark": "一二三四五六七八九十十一", "amount": "1",
+              "meeting_date_typo": "x", "obligors": [{"name": "甲", "uscc": "91350100M000100Y44"}, {"name": "乙"}]}
+    got = offered(SCHEMA, source, CONTEXT)
+    assert got == {"amount": "1", "obligors": [{"name": "甲"}, {"name": "乙"}]}  # 2026-07-01 is before 送达日期
+    assert validate_form(SCHEMA, got, CONTEXT, partial=True) == {}
+    assert offered(SCHEMA, {"meeting_date": date(2026, 7, 10)}, CONTEXT) == {"meeting_date": "2026-07-10"}
