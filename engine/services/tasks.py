@@ -12,6 +12,7 @@ from engine.common import clock
 from engine.common.actor import Actor
 from engine.common.errors import Conflict, ValidationFailed
 from engine.forms import schemas
+from engine.forms.validation import offered
 from engine.process.instances import advance, find_task, open_run
 from engine.process.workflow import is_ready, properties
 from engine.services.cases import check_sizes, sync_obligors
@@ -60,12 +61,13 @@ def get_task(runtime: Runtime, actor: Actor, task_id: str) -> dict[str, Any]:
 
 
 def _prefill(form: dict[str, Any], data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
-    """Values the form's fields already have in the case (e.g. the obligors registered with the lead)."""
-    fields = form.get("properties", {})
+    """Values the form's fields already have in the case (e.g. the obligors registered with the lead), as the
+    form takes them: only its fields, in its types, nothing it would refuse (``engine.forms.validation.offered``)
+    — a person who sends the offer back unchanged is refused at most for what is still missing."""
     source = data.get(props["result_variable"], {}) if props.get("result_variable") else data
     if not isinstance(source, dict):
         return {}
-    return {k: copy.deepcopy(source[k]) for k in fields if k in source and source[k] is not None}
+    return offered(form, source, data)
 
 
 def claim(runtime: Runtime, actor: Actor, task_id: str) -> dict[str, Any]:
