@@ -154,8 +154,9 @@ def ledger(runtime: Runtime, actor: Actor, stage: str | None = None, department:
         if overdue is not None:
             query = query.where(Case.overdue.is_(overdue))
         if q:
-            like = f"%{q}%"
-            query = query.where(or_(Case.title.like(like), Case.number.like(like), Case.location.like(like)))
+            like = f"%{escape_like(q)}%"
+            query = query.where(or_(Case.title.like(like, escape="\\"), Case.number.like(like, escape="\\"),
+                                    Case.location.like(like, escape="\\")))
         total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = s.execute(query.order_by(Case.id.desc()).offset((page - 1) * per_page).limit(per_page)).scalars().all()
         rows_cases: list[Case] = list(rows)  # type: ignore[arg-type]
@@ -163,6 +164,11 @@ def ledger(runtime: Runtime, actor: Actor, stage: str | None = None, department:
                   "department": c.department_id, "overdue": c.overdue, "lead_source": c.lead_source,
                   "found_on": c.found_on.isoformat(), "created_at": c.created_at.isoformat()} for c in rows_cases]
         return {"items": items, "total": int(total), "page": page, "per_page": per_page}
+
+
+def escape_like(text: str) -> str:
+    """``text`` matched literally inside a LIKE pattern (escape character ``\\``): "100%" finds "100%", not "1000"."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def instance_of(session: Session, case_id: int, process_id: str = CASE_PROCESS) -> ProcessInstance:
