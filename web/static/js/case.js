@@ -21,24 +21,34 @@
     function mark() {
       var registry = viewer.get("elementRegistry");
       var canvas = viewer.get("canvas");
-      var active = 0;
+      var active = [];
       data.completed.forEach(function (id) { if (registry.get(id)) canvas.addMarker(id, "is-completed"); });
-      data.active.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "is-active"); active++; } });
+      data.active.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "is-active"); active.push(id); } });
       return active;
+    }
+
+    // a whole procedure at fit-to-screen is too small to read: zoom in on the current step (全图 shows it all)
+    function focus(active) {
+      var canvas = viewer.get("canvas");
+      canvas.zoom("fit-viewport", "auto");
+      if (active.length && canvas.zoom() < 0.7) {
+        canvas.zoom(0.9);
+        canvas.scrollToElement(viewer.get("elementRegistry").get(active[0]), { top: 120, bottom: 120, left: 200, right: 200 });
+      }
     }
 
     function show(pid) {
       var xml = pid === data.process_id ? data.xml : data.called[pid];
       if (!xml) return;
-      var buttons = tabs.querySelectorAll("button");
+      var buttons = tabs.querySelectorAll("button[data-pid]");
       for (var i = 0; i < buttons.length; i++) {
-        buttons[i].setAttribute("aria-selected", buttons[i].getAttribute("data-pid") === pid ? "true" : "false");
+        buttons[i].setAttribute("aria-pressed", buttons[i].getAttribute("data-pid") === pid ? "true" : "false");
       }
       viewer.importXML(xml).then(function () {
-        viewer.get("canvas").zoom("fit-viewport", "auto");
         var active = mark();
+        focus(active);
         box.setAttribute("data-process", pid);
-        say((NAMES[pid] || pid) + (active ? "：高亮" + active + "个当前环节" : "：该流程当前没有进行中的环节"));
+        say((NAMES[pid] || pid) + (active.length ? "：高亮" + active.length + "个当前环节（可拖动、滚轮缩放）" : "：该流程当前没有进行中的环节"));
       }).catch(function () {
         say("流程图无法显示");
       });
@@ -55,7 +65,6 @@
           var b = document.createElement("button");
           b.type = "button";
           b.className = "button-small";
-          b.setAttribute("role", "tab");
           b.setAttribute("data-pid", pid);
           b.textContent = NAMES[pid] || pid;
           b.addEventListener("click", function () { show(pid); });
@@ -67,6 +76,12 @@
             show(bo.calledElement);
           }
         });
+        var whole = document.createElement("button");
+        whole.type = "button";
+        whole.className = "button-small button-quiet";
+        whole.textContent = "全图";
+        whole.addEventListener("click", function () { viewer.get("canvas").zoom("fit-viewport", "auto"); });
+        tabs.appendChild(whole);
         show(data.process_id);
       })
       .catch(function () { box.innerHTML = ""; say("流程图加载失败，请刷新页面重试"); });

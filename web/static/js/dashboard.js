@@ -7,6 +7,7 @@
     if (!el || typeof echarts === "undefined" || !items || !items.length) { if (el) el.hidden = true; return; }
     var chart = echarts.init(el, null, { renderer: "svg" });
     chart.setOption({
+      animation: false,
       grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: items.map(function (i) { return i.name; }), axisLabel: { interval: 0, rotate: items.length > 6 ? 30 : 0 } },

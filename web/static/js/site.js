@@ -29,9 +29,12 @@
     return code.charAt(17) === ID_CHECK.charAt(sum % 11) ? "" : "校验码不正确";
   }
 
-  function checkCode(input) {
+  function checkCode(input, typed) {
     var live = document.getElementById(input.id + "-live");
     if (!live) return;
+    var server = document.getElementById(input.id + "-error");
+    if (server && !typed) return;  // the server's message says it already
+    if (server) server.hidden = true;  // edited since: the check as typed takes over
     var value = input.value.trim();
     var problem = "";
     if (value) problem = input.dataset.check === "uscc" ? usccProblem(value) : idProblem(value);
@@ -110,7 +113,7 @@
     var forms = root.querySelectorAll("form[data-form]");
     for (var i = 0; i < forms.length; i++) applyConditions(forms[i]);
     var codes = root.querySelectorAll("input[data-check]");
-    for (var j = 0; j < codes.length; j++) if (codes[j].value) checkCode(codes[j]);
+    for (var j = 0; j < codes.length; j++) if (codes[j].value) checkCode(codes[j], false);
     var summary = root.querySelector("#error-summary");
     if (summary) summary.focus();
   }
@@ -127,7 +130,7 @@
     if (event.target.matches && event.target.matches("input[data-money]")) formatMoney(event.target);
   });
   document.addEventListener("input", function (event) {
-    if (event.target.matches && event.target.matches("input[data-check]")) checkCode(event.target);
+    if (event.target.matches && event.target.matches("input[data-check]")) checkCode(event.target, true);
   });
   document.addEventListener("DOMContentLoaded", function () { init(document); });
 })();
