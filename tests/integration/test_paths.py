@@ -46,6 +46,10 @@ def test_rejected_approval_goes_back_and_resubmission_succeeds(runtime):
     case = Case(runtime)
     case.do("screen_lead", {"screening_result": "start_claim", "screening_reason": "符合启动情形"})
     case.do("register_claim_start", {"cause": "违法排污", "case_summary": "初稿", "obligors": []})
+    division = get_actor(runtime, "division1")
+    with pytest.raises(ValidationFailed, match="须载明赔偿义务人") as refused:  # form 1 cannot be made without one
+        tasks.complete(runtime, division, case.task("approve_claim_start_division")["id"], {"approved": True, "opinion": "同意"})
+    assert "approved" in refused.value.fields
     view = case.do("approve_claim_start_division", {"approved": False, "opinion": "赔偿义务人未列明，请补充"})
     assert [t["task"] for t in view["tasks"]] == ["register_claim_start"]
     assert view["number"] is None

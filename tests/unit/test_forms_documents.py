@@ -58,7 +58,7 @@ Source = Typed | System | Default | Either
 
 NUMBER = System("the case number, given when the claim start is approved (give_case_number)")
 CLAIMANT = System("the department's registered particulars (departments table)")
-OBLIGORS = Typed("register_claim_start", "obligors")  # the case's obligor rows (sync_obligors); see the report on []
+OBLIGORS = Typed("register_claim_start", "obligors")  # the case's obligor rows; an approval without one is refused by the diagram's guard
 GROUP_OBLIGORS = System("the obligor group's members (split_obligor_groups), from the case's obligor rows")
 LEAD_SOURCE = System("the lead's source, required by register_lead (cases.lead_source)")
 JUDICIAL = {"apply_judicial_confirmation": True}
