@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -12,20 +11,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.common.dates import as_date
+from engine.common.errors import ValidationFailed
+from engine.forms import schemas
+from engine.forms.validation import enum_labels
 from engine.store.models import Case, Department, HumanTask, Obligor, User
 
 _FORMS_DIR = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
 
 
-def _labels(form_id: str, field: str) -> dict[str, str]:
-    """Enum labels of a form field, from the form's schema (so documents and forms say the same)."""
-    path = _FORMS_DIR / f"{form_id}.json"
-    if not path.is_file():
+def _labels(form_id: str, path: str) -> dict[str, str]:
+    """Labels of the values of a form field (``"obligations.kind"`` for a field inside a list), from the form's
+    schema, so documents and forms say the same; an unknown form or field gives no labels."""
+    try:
+        form = schemas.schema(_FORMS_DIR.parent, form_id)
+    except ValidationFailed:
         return {}
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    prop = schema.get("properties", {}).get(field, {})
-    prop = prop.get("items", prop) if prop.get("type") == "array" else prop
-    return dict(zip(prop.get("enum", []), prop.get("x-enum-labels", []), strict=False))
+    return enum_labels(form, path)
 
 
 def _d(value: Any) -> date | None:
@@ -118,7 +119,7 @@ def build(session: Session, case: Case, form: int, data: dict[str, Any]) -> dict
     elif form == 2:
         officer, concluded = _completion(session, case.id, "conduct_investigation")
         method_labels = _labels("conduct_investigation", "investigation_methods")
-        evidence_labels = _labels("conduct_investigation", "evidence")
+        evidence_labels = _labels("conduct_investigation", "evidence.kind")
         start = data.get("claim_start_department") or {}
         ctx.update(
             claim_started_on=_d(start.get("signed_on")), approving_authority=ctx["claimant"]["name"],
@@ -142,7 +143,7 @@ def build(session: Session, case: Case, form: int, data: dict[str, Any]) -> dict
             meeting_place=data.get("meeting_place"), other_matters=data.get("other_matters") or "",
             reply_due_on=_d(data.get("reply_due_date")), notice_date=_d(data.get("notice_date")))
     elif form == 5:
-        kinds = _labels("draft_agreement", "obligations")
+        kinds = _labels("draft_agreement", "obligations.kind")
         names = "、".join(o["name"] for o in ctx["obligors"])
         obligations = [{"kind_label": kinds.get(o.get("kind"), o.get("kind")), "obligor_names": o.get("obligors") or names,
                         "description": o.get("description"), "amount": _money(o.get("amount")),

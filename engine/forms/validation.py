@@ -347,6 +347,25 @@ def _options(schema: Mapping[str, Any], root: Mapping[str, Any]) -> list[tuple[A
     return []
 
 
+def enum_labels(form: Mapping[str, Any], path: str) -> dict[str, str]:
+    """The Chinese label of each allowed value of the field at ``path`` (``"lead_source"``, ``"obligations.kind"``:
+    dots go into object properties, through array items), so pages and documents print what the form shows."""
+    schema: Any = form
+    for segment in path.split("."):
+        schema = _resolve(form, schema)
+        while isinstance(schema, Mapping) and schema.get("type") == "array" and isinstance(schema.get("items"), Mapping):
+            schema = _resolve(form, schema["items"])
+        if not isinstance(schema, Mapping):
+            return {}
+        schema = (schema.get("properties") or {}).get(segment)
+    schema = _resolve(form, schema)
+    while isinstance(schema, Mapping) and schema.get("type") == "array" and isinstance(schema.get("items"), Mapping):
+        schema = _resolve(form, schema["items"])
+    if not isinstance(schema, Mapping):
+        return {}
+    return {str(value): label for value, label in _options(schema, form)}
+
+
 def _names(value: Any) -> list[str]:
     """A field name or a list of them (for x-not-before/x-not-after)."""
     if isinstance(value, str):

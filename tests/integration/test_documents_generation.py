@@ -138,3 +138,34 @@ def test_regenerate_with_a_template_needing_missing_data_is_refused_naming_the_f
     assert refused.value.fields == {"court": "缺少人民法院"}
     assert [d["version"] for d in service.list_for_case(runtime, agreed_case.officer, agreed_case.id)
             if d["form"] == 4] == [1]
+
+
+def test_form5_prints_every_obligation_kind_by_its_chinese_label(runtime) -> None:
+    """Enum values reach the document as the labels the form shows, never as ids (restoration, payment, …)."""
+    import re
+
+    from engine.documents.context import _labels
+
+    kinds = _labels("draft_agreement", "obligations.kind")
+    assert len(kinds) >= 8 and all(re.search(r"[\u4e00-\u9fff]", label) for label in kinds.values())
+    case = Case(runtime)
+    case.start_claim()
+    case.investigate()
+    case.prepare_and_serve()
+    case.do("record_obligor_reply", {"obligor_reply": "accepts", "replied_on": case.today()})
+    case.meeting("agreed")
+    obligations = [{"kind": kind, "description": f"第{i}项义务", "due_on": "2026-12-31",
+                    **({"amount": "1000.00", "account": "treasury"} if kind == "payment" else {})}
+                   for i, kind in enumerate(kinds, start=1)]
+    case.do("draft_agreement", {
+        "facts": "企业偷排含镍废水", "evidence_summary": "勘验笔录", "legal_basis": "《民法典》", "liability": "全部责任",
+        "remedy": "both", "compensation_amount": "1000.00", "payment_due_on": "2026-12-31", "cost_bearing": "由义务人承担",
+        "signing_place": "福州市", "planned_signing_on": case.today(), "agreement_name": "赔偿协议",
+        "restoration_mode": "third_party", "restoration_start_on": case.today(), "restoration_due_on": "2027-06-30",
+        "obligations": obligations})
+    case.do("sign_agreement", {"signed_on": case.today(), "apply_judicial_confirmation": False})
+    form5 = [d for d in case.view()["documents"] if d["form"] == 5]
+    text = docx_text(service.download(runtime, case.officer, form5[-1]["id"])[0])
+    for kind, label in kinds.items():
+        assert label in text, f"form 5 lacks the label {label} of {kind}"
+        assert not re.search(rf"(?<![A-Za-z_]){re.escape(kind)}(?![A-Za-z_])", text), f"form 5 prints the id {kind}"
