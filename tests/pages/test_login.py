@@ -97,8 +97,9 @@ def test_forms_need_the_csrf_token(browser_as: Any) -> None:
 
 def test_errors_are_html_for_pages_and_json_for_the_api(browser_as: Any) -> None:
     browser = browser_as("officer1")
-    page = browser.get("/no-such-page")
+    page = browser.get("/no-such-page", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert page.status_code == 404 and page.mimetype == "text/html" and "页面不存在" in page.get_data(as_text=True)
+    assert browser.get("/no-such-page").mimetype == "application/json"  # a script asking for anything gets JSON
     api = browser.client.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.mimetype == "application/json" and api.json["error"]["code"] == "not_found"
     api = browser.client.get("/api/v1/cases")

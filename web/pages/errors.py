@@ -1,8 +1,9 @@
 """Errors as HTML pages for people, JSON for the API.
 
-The API installs its handlers (``web.api.errors``) for the whole app; this wraps each of them: a request under
-``/api/`` (and ``/healthz``) still gets the API's JSON answer, any other an HTML page in Chinese with the same
-status. An expired login on a page goes back to the login form.
+The API installs its handlers (``web.api.errors``) for the whole app; this wraps each of them. A request under
+``/api/`` (and ``/healthz``) gets the API's JSON answer; a page route (the ``pages`` blueprint) an HTML page in
+Chinese with the same status; any other address (no route matched) HTML when the client prefers it (a browser's
+``Accept: text/html``), else JSON. An expired login on a page goes back to the login form.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ TITLES = {400: "请求有误", 401: "请先登录", 403: "没有权限", 404: "�
 
 
 def is_api_request() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    if request.blueprint == "pages":
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) != "text/html"
 
 
 def domain_status(exc: DomainError) -> int:
