@@ -7,8 +7,6 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test]'
-	# the pages' Excel export and browser tests, until pyproject.toml lists them
-	$(VENV)/bin/pip install -q 'openpyxl==3.1.5' 'playwright==1.65.2'
 	touch $@
 
 # htmx, bpmn-js and echarts from the npm registry (package-lock.json) into web/static/vendor/ (git-ignored)

@@ -7,6 +7,7 @@
 #   fonts-liberation2                  Liberation Serif, metric-compatible with Times New Roman, the templates' Latin
 #                                      face: digits and Latin letters take the widths the forms were laid out for
 #                                      (without it LibreOffice falls back to the wider DejaVu Serif)
+#   chromium                           the browser tests (Playwright drives Debian's Chromium; never `playwright install`)
 #   fonts-arphic-ukai                  AR PL UKai CN, a Kai (楷书) face for the templates' 楷体 (form 5's （一） headings,
 #                                      the subtitles of forms 6 and 7); Noto CJK has no Kai face
 # and a fontconfig alias file so that the templates' font names resolve to those faces: the Song/FangSong names
@@ -18,6 +19,7 @@
 set -euo pipefail
 need=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
+if [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
 if ! command -v soffice >/dev/null 2>&1; then need+=(libreoffice-writer-nogui); fi
 if ! command -v pdftoppm >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1; then need+=(poppler-utils); fi
 # the families once, then grep a string (a `fc-list | grep -q` pipe can die of SIGPIPE under pipefail)

@@ -2,7 +2,7 @@
 against `eco-claims serve --demo` started here on a free port with a fresh database.
 
 Skipped, with the reason, when Chromium, the playwright package or the front-end libraries (tools/web-assets.sh)
-are missing (ECO_BROWSER_REQUIRED=1 turns that into an error). Screenshots go to tests/browser/artifacts/ (or
+are missing; under CI=true (or ECO_BROWSER_REQUIRED=1) that is an error instead. Screenshots go to tests/browser/artifacts/ (or
 $ECO_BROWSER_ARTIFACTS)."""
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     reason = _missing()
     if reason is None:
         return
-    if os.environ.get("ECO_BROWSER_REQUIRED") == "1":
+    in_ci = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+    if os.environ.get("ECO_BROWSER_REQUIRED") == "1" or in_ci:
         raise pytest.UsageError(f"browser tests cannot run: {reason}")
     for item in items:
         if Path(str(item.fspath)).parent == Path(__file__).parent:
