@@ -1,4 +1,4 @@
-"""The ledger (案件台账) for the pages: every case the actor may see, with the filters of the ledger page, and the
+"""The ledger (案件台账) for the pages and the API: every case the actor may see, with the filters of the ledger page, and the
 Excel export of exactly the filtered rows.
 
 ``search`` and ``export_xlsx`` build their query from the same :class:`LedgerFilter` (``_query``), so the export
@@ -26,6 +26,7 @@ from engine.common.actor import Actor
 from engine.common.contract import CASE_STATUSES, STAGES
 from engine.common.errors import BadRequest
 from engine.forms import schemas
+from engine.forms.validation import enum_labels
 from engine.store.models import Case, Deadline, Department, Incident, Obligor, ObligorGroup
 from engine.store.runtime import Runtime
 
@@ -135,10 +136,16 @@ def _query(actor: Actor, f: LedgerFilter) -> Select[tuple[Case]]:
         query = query.where(exists().where(ObligorGroup.case_id == Case.id, ObligorGroup.outcome == "failed",
                                            ObligorGroup.failure_reason == f.failure_reason))
     if f.q:
-        like = f"%{f.q}%"
-        named: ColumnElement[bool] = exists().where(Obligor.case_id == Case.id, Obligor.name.like(like))
-        query = query.where(or_(Case.title.like(like), Case.number.like(like), Case.location.like(like), named))
+        like = f"%{escape_like(f.q)}%"
+        named: ColumnElement[bool] = exists().where(Obligor.case_id == Case.id, Obligor.name.like(like, escape="\\"))
+        query = query.where(or_(Case.title.like(like, escape="\\"), Case.number.like(like, escape="\\"),
+                                Case.location.like(like, escape="\\"), named))
     return query
+
+
+def escape_like(text: str) -> str:
+    """``text`` matched literally inside a LIKE pattern (escape character ``\\``): "100%" finds "100%", not "1000"."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _next_due() -> Any:
@@ -211,8 +218,7 @@ EXPORT_COLUMNS = ("编号", "案件名称", "线索来源", "承办部门", "阶
 
 def lead_sources(runtime: Runtime) -> dict[str, str]:
     """The lead sources (§2) and their Chinese labels, as the lead registration form lists them."""
-    prop = schemas.schema(runtime.config.bpmn_dir, "register_lead")["properties"]["lead_source"]
-    return dict(zip(prop["enum"], prop.get("x-enum-labels") or prop["enum"], strict=True))
+    return enum_labels(schemas.schema(runtime.config.bpmn_dir, "register_lead"), "lead_source")
 
 
 def _export_rows(session: Session, actor: Actor, f: LedgerFilter, sort: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.auth import access
@@ -136,39 +136,6 @@ def case_documents(runtime: Runtime, actor: Actor, case_id: int) -> list[dict[st
     """The documents generated for a case the actor may see (oldest first)."""
     with runtime.db.transaction() as s:
         return documents_of(s, access.case_for(s, actor, case_id).id)
-
-
-def ledger(runtime: Runtime, actor: Actor, stage: str | None = None, department: str | None = None,
-           overdue: bool | None = None, q: str | None = None, status: str | None = None,
-           page: int = 1, per_page: int = 20) -> dict[str, Any]:
-    """The ledger (台账): cases visible to the caller, newest first, filtered and paginated."""
-    page, per_page = max(1, page), min(max(1, per_page), 200)
-    with runtime.db.transaction() as s:
-        query = access.visible_cases(actor, select(Case))
-        if stage:
-            query = query.where(Case.stage == stage)
-        if status:
-            query = query.where(Case.status == status)
-        if department:
-            query = query.where(Case.department_id == department)
-        if overdue is not None:
-            query = query.where(Case.overdue.is_(overdue))
-        if q:
-            like = f"%{escape_like(q)}%"
-            query = query.where(or_(Case.title.like(like, escape="\\"), Case.number.like(like, escape="\\"),
-                                    Case.location.like(like, escape="\\")))
-        total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = s.execute(query.order_by(Case.id.desc()).offset((page - 1) * per_page).limit(per_page)).scalars().all()
-        rows_cases: list[Case] = list(rows)  # type: ignore[arg-type]
-        items = [{"id": c.id, "number": c.number, "title": c.title, "stage": c.stage, "status": c.status,
-                  "department": c.department_id, "overdue": c.overdue, "lead_source": c.lead_source,
-                  "found_on": c.found_on.isoformat(), "created_at": c.created_at.isoformat()} for c in rows_cases]
-        return {"items": items, "total": int(total), "page": page, "per_page": per_page}
-
-
-def escape_like(text: str) -> str:
-    """``text`` matched literally inside a LIKE pattern (escape character ``\\``): "100%" finds "100%", not "1000"."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def instance_of(session: Session, case_id: int, process_id: str = CASE_PROCESS) -> ProcessInstance:

@@ -10,7 +10,8 @@ from engine.auth.users import get_actor
 from engine.calendar import holidays
 from engine.common import clock
 from engine.common.errors import Forbidden, ValidationFailed
-from engine.services import cases, tasks, timers
+from engine.services import case_ledger, tasks, timers
+from engine.services.case_ledger import LedgerFilter
 from engine.services.startup import start
 from engine.store.models import Notification
 from engine.store.runtime import Config, Runtime
@@ -37,7 +38,7 @@ def test_reply_deadline_reminder_then_overdue_flag(runtime):
     case.advance("P1D")
     assert len([n for n in notifications(runtime, "reminder") if "答复期限" in n.text]) == 2  # warned once
     assert case.view()["overdue"] is False
-    ledger = cases.ledger(runtime, case.officer, overdue=True)
+    ledger = case_ledger.search(runtime, case.officer, LedgerFilter(overdue=True))
     assert ledger["total"] == 0
 
 
@@ -51,7 +52,7 @@ def test_overdue_flag_on_task_case_and_ledger(runtime):
     assert investigation["overdue"] is True
     task = [t for t in view["tasks"] if t["task"] == "conduct_investigation"][0]
     assert task["overdue"] is True
-    assert cases.ledger(runtime, case.officer, overdue=True)["total"] == 1
+    assert case_ledger.search(runtime, case.officer, LedgerFilter(overdue=True))["total"] == 1
     assert any("已逾期" in n.text and "调查期限" in n.text for n in notifications(runtime, "overdue"))
 
 

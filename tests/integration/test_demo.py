@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from engine.auth.users import authenticate
-from engine.services import cases
+from engine.services import case_ledger
+from engine.services.case_ledger import LedgerFilter
 from engine.services.demo import load_demo
 from engine.services.startup import start
 from engine.store.runtime import Config, Runtime
@@ -17,7 +18,7 @@ def test_demo_users_and_cases(db_url):
         assert load_demo(runtime) is False  # not twice
         for name in ("officer1", "officer2", "division1", "dept1", "supervisor1", "analyst1", "admin1"):
             assert authenticate(runtime, name, "demo").username == name
-        ledger = cases.ledger(runtime, authenticate(runtime, "supervisor1", "demo"))
+        ledger = case_ledger.search(runtime, authenticate(runtime, "supervisor1", "demo"), LedgerFilter())
         stages = {(c["stage"], c["status"]) for c in ledger["items"]}
         assert {("lead", "open"), ("claim_start", "open"), ("lead", "lead_closed"), ("investigation", "open"),
                 ("consultation", "open")} <= stages

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from engine.common.errors import ValidationFailed
-from engine.services import cases, tasks
+from engine.services import case_ledger, cases, tasks
+from engine.services.case_ledger import LedgerFilter
 
 from .driver import COMPANY, LEAD, Case
 
@@ -90,7 +91,7 @@ def test_dates_and_amounts_out_of_bounds_are_refused_by_the_task(runtime: Any) -
 
 
 def titles(runtime: Any, case: Case, q: str) -> list[str]:
-    return sorted(item["title"] for item in cases.ledger(runtime, case.officer, q=q)["items"])
+    return sorted(item["title"] for item in case_ledger.search(runtime, case.officer, LedgerFilter(q=q))["items"])
 
 
 def test_ledger_search_takes_percent_and_underscore_literally(runtime: Any) -> None:

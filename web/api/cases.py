@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Response, request, url_for
 
-from engine.services import case_audit, cases, messages, process_models
+from engine.services import case_audit, case_ledger, cases, messages, process_models
+from engine.services.case_ledger import LedgerFilter
 
 from . import api
 from .common import actor, arg_bool, arg_int, arg_str, attachment, check_args, json_body, reply, runtime
@@ -20,11 +21,15 @@ def create_case() -> tuple[Response, int]:
 
 @api.get("/cases")
 def list_cases() -> tuple[Response, int]:
-    check_args(("stage", "department", "overdue", "q", "status", "page", "per_page"))
-    result = cases.ledger(
-        runtime(), actor(), stage=arg_str("stage", 40), department=arg_str("department", 40),
-        overdue=arg_bool("overdue"), q=arg_str("q", 100), status=arg_str("status", 30),
-        page=arg_int("page", 1, 1, 100_000) or 1, per_page=arg_int("per_page", 20, 1, 200) or 20)
+    check_args(("stage", "department", "overdue", "q", "status", "source", "year", "has_incident", "sort", "page",
+                "per_page"))
+    ledger_filter = LedgerFilter(
+        stage=arg_str("stage", 40), status=arg_str("status", 30), department=arg_str("department", 40),
+        source=arg_str("source", 40), year=arg_int("year", None, 2000, 2100), overdue=arg_bool("overdue"),
+        has_incident=arg_bool("has_incident"), q=arg_str("q", 100))
+    result = case_ledger.search(runtime(), actor(), ledger_filter, sort=arg_str("sort", 10) or "new",
+                                page=arg_int("page", 1, 1, 100_000) or 1, per_page=arg_int("per_page", 20, 1, 200) or 20)
+    result.pop("departments", None)
     return reply(result)
 
 
