@@ -11,11 +11,14 @@ import sys
 import threading
 from pathlib import Path
 
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 from waitress import serve
 
-from engine.auth.users import create_user, upsert_department
+from engine.auth.users import create_user, save_user, upsert_department
 from engine.calendar.holidays import import_csv, year_table
-from engine.common.actor import SYSTEM
+from engine.common import clock
+from engine.common.actor import SYSTEM, Actor
 from engine.common.errors import DomainError
 from engine.documents import checks
 from engine.documents.render import FORMS, TEMPLATE_DIR
@@ -141,19 +144,37 @@ def cmd_setting(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cli_actor() -> Actor:
+    """Who the audit names for a change made with the command line: the operating-system user."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return Actor(f"cli:{name}"[:80], "命令行")
+
+
 def cmd_user(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
+    if args.deactivate or args.activate:
+        # Deactivating revokes the user's tokens at once.
+        view, _ = save_user(runtime, _cli_actor(), args.username, {"active": bool(args.activate)}, must_exist=True)
+        print(f"用户 {view['username']}：{'已启用' if view['active'] else '已停用（其令牌已注销）'}")
+        return 0
+    if not args.roles:
+        print("错误：新建或修改用户须给出 --roles（只停用、启用时除外）", file=sys.stderr)
+        return 2
     password = args.password or (None if args.no_password else getpass.getpass("密码："))
-    actor = create_user(runtime, args.username, password, args.roles.split(","), args.department, args.name or "")
+    actor = create_user(runtime, args.username, password, args.roles.split(","), args.department, args.name or "",
+                        actor=_cli_actor())
     print(f"用户 {actor.username}：{','.join(actor.roles)} {actor.department or ''}")
     return 0
 
 
 def cmd_department(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
-    upsert_department(runtime, args.id, args.name, args.full_name or "", args.prefix or "", uscc=args.uscc or "",
-                      legal_representative=args.legal_representative or "", address=args.address or "",
-                      contact=args.contact or "")
+    upsert_department(runtime, args.id, args.name, args.full_name or "", args.prefix or "", actor=_cli_actor(),
+                      uscc=args.uscc or "", legal_representative=args.legal_representative or "",
+                      address=args.address or "", contact=args.contact or "")
     print(f"部门 {args.id}：{args.name}")
     return 0
 
@@ -166,11 +187,52 @@ def cmd_clock(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_audit(args: argparse.Namespace) -> int:
-    runtime = _runtime(args)
-    with runtime.db.transaction() as s:
-        bad = audit.verify(s)
-    if bad:
-        print("审计链校验失败，被改动的记录：" + ", ".join(map(str, bad)))
+    """Check the whole chain: each row's hash and link, and its MAC with the audit key (ECO_AUDIT_KEY, the key file
+    of the database, or --key-file). Reads only, in a snapshot that does not hold the write lock."""
+    url = _database_url(args)
+    db = Database(url)
+    try:
+        revision = schema.current(db)
+        if revision != schema.head():
+            print(f"数据库结构版本为 {revision or '空库'}，需要 {schema.head()}：请先运行 eco-claims db upgrade",
+                  file=sys.stderr)
+            return 1
+    finally:
+        db.dispose()
+    try:
+        key = audit.read_key_file(Path(args.key_file)) if args.key_file else audit.load_key(url)
+    except (OSError, audit.AuditKeyError) as exc:
+        print(f"错误：无法读取审计密钥：{exc}", file=sys.stderr)
+        return 1
+    reader = create_engine(url)
+    try:
+        with Session(reader) as s:
+            report = audit.check(s, key)
+    finally:
+        reader.dispose()
+    keyed = report.rows - report.unkeyed
+    print(f"审计链共 {report.rows} 条记录：{keyed} 条带密钥校验码（MAC），{report.unkeyed} 条为启用密钥前的记录"
+          f"（只以 SHA-256 链接校验）")
+    if report.last_id is not None:
+        print(f"最后一条：#{report.last_id}，哈希 {report.last_hash}（另行保存，可发现末尾记录被删除）")
+    if report.unchecked:
+        print(f"未找到审计密钥（{audit.KEY_ENV} 或 {audit.key_file(url)}，或用 --key-file 指定）："
+              f"{report.unchecked} 条记录的 MAC 无法校验")
+    if report.problems:
+        first = report.problems[0]
+        print(f"审计链校验失败：{len(report.problems)} 条记录未通过。")
+        for problem in report.problems[:20]:
+            what = "MAC 校验失败" if problem.kind == audit.MAC else "哈希链校验失败"
+            print(f"  记录 #{problem.id}（{problem.at.astimezone(clock.LOCAL_TZ).isoformat()}，事件 {problem.event}）："
+                  f"{what}——{problem.reason}")
+        if len(report.problems) > 20:
+            print(f"  ……另有 {len(report.problems) - 20} 条")
+        if all(p.kind == audit.MAC for p in report.problems) and len(report.problems) == keyed:
+            print("所有带密钥的记录都未通过：很可能用错了密钥（也可能从第一条起都被改过）。")
+        else:
+            print(f"第一处问题在记录 #{first.id}：它（或它之前被删除的记录）被改动过。")
+        return 1
+    if report.unchecked:
         return 1
     print("审计链完整")
     return 0
@@ -230,13 +292,16 @@ def main(argv: list[str] | None = None) -> int:
     hol.add_argument("year", type=int)
     hol.add_argument("--csv", help="CSV 文件：日期,类型(holiday/workday),名称")
     hol.set_defaults(func=cmd_holidays)
-    user = sub.add_parser("user", help="创建或更新用户")
+    user = sub.add_parser("user", help="创建或更新用户；--deactivate 停用（注销其令牌）")
     user.add_argument("username")
-    user.add_argument("--roles", required=True, help="逗号分隔：officer,division_head,department_head,supervisor,analyst,admin")
+    user.add_argument("--roles", help="逗号分隔：officer,division_head,department_head,supervisor,analyst,admin")
     user.add_argument("--department")
     user.add_argument("--name")
     user.add_argument("--password")
     user.add_argument("--no-password", action="store_true")
+    active = user.add_mutually_exclusive_group()
+    active.add_argument("--deactivate", action="store_true", help="停用该用户并注销其全部令牌")
+    active.add_argument("--activate", action="store_true", help="重新启用该用户")
     user.set_defaults(func=cmd_user)
     dept = sub.add_parser("department", help="创建或更新部门")
     dept.add_argument("id")
@@ -259,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     dep = sub.add_parser("deploy", help="把 bpmn/ 中与已部署版本不同的流程图部署为新版本")
     dep.add_argument("--by", default="system", help="部署人（记入审计）")
     dep.set_defaults(func=cmd_deploy)
-    ver = sub.add_parser("verify-audit", help="校验审计链")
+    ver = sub.add_parser("verify-audit", help="校验审计链（哈希链与密钥校验码），指出第一条被改动的记录")
+    ver.add_argument("--key-file", help="审计密钥文件（默认：环境变量 ECO_AUDIT_KEY，或数据库旁的密钥文件）")
     ver.set_defaults(func=cmd_verify_audit)
     tpl = sub.add_parser("templates", help="文书模板：检查变量与数据约定")
     tpl_sub = tpl.add_subparsers(dest="templates_command", required=True)
@@ -278,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except DomainError as exc:
         print(f"错误：{exc.message} {exc.fields or ''}", file=sys.stderr)
+        return 2
+    except audit.AuditKeyError as exc:  # a lost or unusable audit key: nothing may be written until it is fixed
+        print(f"错误：{exc}", file=sys.stderr)
         return 2
 
 

@@ -1,13 +1,17 @@
-"""The holiday calendar as a use case: read a year's table; an administrator replaces it (validated)."""
+"""The holiday calendar as a use case: read a year's table; an administrator replaces it (validated, audited with
+the days added and removed)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.calendar.holidays import replace_year, year_table
+from sqlalchemy.orm import Session
+
+from engine.calendar.holidays import import_csv, replace_year, year_table
 from engine.common import clock
 from engine.common.actor import Actor
 from engine.common.errors import Forbidden, ValidationFailed
+from engine.store import audit
 from engine.store.runtime import Runtime
 
 YEARS = range(1949, 2200)
@@ -56,6 +60,36 @@ def put_year(runtime: Runtime, actor: Actor, year: int, body: dict[str, Any]) ->
         raise ValidationFailed("请求体中的年份与地址不一致", {"year": f"应为 {year}"})
     days = _normalized(body.get("days"))
     with runtime.db.transaction() as s:
+        before = year_table(s, year)
         replace_year(s, year, days, source="admin")
         s.flush()
-        return year_table(s, year)
+        after = year_table(s, year)
+        _audit(s, actor, before, after)
+        return after
+
+
+def put_year_csv(runtime: Runtime, actor: Actor, year: int, text: str) -> int:
+    """Replace a year's table from a CSV (``date,kind,name``), audited like :func:`put_year` (for the command line,
+    which has no role to check); returns the number of days."""
+    _check_year(year)
+    with runtime.db.transaction() as s:
+        before = year_table(s, year)
+        count = import_csv(s, year, text)
+        s.flush()
+        _audit(s, actor, before, year_table(s, year))
+        return count
+
+
+def _audit(session: Session, actor: Actor, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def key(day: dict[str, Any]) -> tuple[str, str, str]:
+        return (str(day["date"]), str(day["kind"]), str(day["name"]))
+
+    old, new = {key(d) for d in before["days"]}, {key(d) for d in after["days"]}
+    if old == new and before["source"] == after["source"]:
+        return
+    as_days = [{"date": d, "kind": k, "name": n} for d, k, n in sorted(new - old)]
+    gone = [{"date": d, "kind": k, "name": n} for d, k, n in sorted(old - new)]
+    audit.record(session, who=actor.username, event_name="holidays_replaced", case_id=None,
+                 title=f"替换 {after['year']} 年节假日表（新增{len(as_days)}项，删除{len(gone)}项）",
+                 detail={"year": after["year"], "before": {"source": before["source"], "days": len(old)},
+                         "after": {"source": after["source"], "days": len(new)}, "added": as_days, "removed": gone})

@@ -1,14 +1,18 @@
-"""Administrator settings kept in the database (reminder windows, the case-number format), validated."""
+"""Administrator settings kept in the database (reminder windows, the case-number format), validated; every
+change is audited with its value before and after."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from engine.common.actor import SYSTEM, Actor
 from engine.common.errors import ValidationFailed
+from engine.store import audit
 from engine.store.models import Setting
 from engine.store.runtime import Runtime
 
 EDITABLE = ("reminder_days", "case_number_format")
+LABELS = {"reminder_days": "提醒天数", "case_number_format": "案件编号格式"}
 
 
 def _check(key: str, value: Any) -> None:
@@ -28,11 +32,15 @@ def _check(key: str, value: Any) -> None:
                                    {"case_number_format": "格式无效"}) from exc
 
 
-def put_setting(runtime: Runtime, key: str, value: Any) -> None:
+def put_setting(runtime: Runtime, key: str, value: Any, actor: Actor = SYSTEM) -> None:
     _check(key, value)
     with runtime.db.transaction() as s:
         row = s.get(Setting, key)
+        before = None if row is None else row.value
         if row is None:
             s.add(Setting(key=key, value=value))
         else:
             row.value = value
+        if before != value:
+            audit.record(s, who=actor.username, event_name="setting_changed", case_id=None,
+                         title=f"修改设置：{LABELS[key]}（{key}）", detail={"key": key, "before": before, "after": value})

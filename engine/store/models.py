@@ -281,7 +281,7 @@ class Incident(Base):
 
 
 class AuditEvent(Base):
-    """Append-only; each row carries the hash of the previous one."""
+    """Append-only; each row carries the hash of the previous one and a keyed MAC (``engine/store/audit.py``)."""
 
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -294,6 +294,8 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256 under the audit key, which is kept outside the database; NULL on rows from before it (0002).
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Notification(Base):

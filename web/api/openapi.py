@@ -41,7 +41,8 @@ def array(items: dict[str, Any]) -> dict[str, Any]:
 ERROR_TEXT = {
     400: "请求格式不正确（JSON、内容类型、查询参数）", 401: "未登录或凭证无效、已过期", 403: "当前用户无权执行",
     404: "资源不存在或对当前用户不可见", 409: "冲突：任务已办结、已被他人签收或数据已被修改", 413: "请求内容过大",
-    422: "数据未通过校验（fields 逐项说明）", 429: "登录失败次数过多", 503: "PDF 无法在本服务器生成（未安装 LibreOffice 或转换失败）"}
+    422: "数据未通过校验（fields 逐项说明）",
+    429: "登录失败次数过多（同一用户名与地址，或同一地址），请在 Retry-After 秒后再试", 503: "PDF 无法在本服务器生成（未安装 LibreOffice 或转换失败）"}
 
 
 def responses(ok: int, schema: dict[str, Any] | None, *errors: int, media: str = J,
@@ -157,8 +158,24 @@ SCHEMAS: dict[str, Any] = {
     "Incidents": obj(["items"], items=array(ref("Incident"))),
     "RetryResult": obj(["resolved", "incident"], resolved=BOOL, incident=nullable(ref("Incident"))),
     "AuditEvent": obj(["id", "at", "who", "event", "title", "detail", "prev_hash", "hash"], id=INT, at=TIME,
-                      who=STR, event=STR, task=nullable(STR), title=STR, detail=OBJ, prev_hash=STR, hash=STR),
+                      who=STR, event=STR, case_id=nullable(INT), task=nullable(STR), title=STR, detail=OBJ,
+                      prev_hash=STR, hash=STR,
+                      mac={**nullable(STR), "description": "HMAC-SHA256（密钥不在数据库中）；启用前的记录为 null"}),
     "AuditTrail": obj(["case_id", "items"], case_id=INT, number=nullable(STR), items=array(ref("AuditEvent"))),
+    "AuditPage": obj(["items", "next"], items=array(ref("AuditEvent")),
+                     next={**nullable(INT), "description": "下一页的 after；最后一页为 null"}),
+    "UserAccount": {"allOf": [ref("User"), obj(["display_name", "active"], active=BOOL)]},
+    "UserAccounts": obj(["items"], items=array(ref("UserAccount"))),
+    "UserInput": {"type": "object", "additionalProperties": False, "required": ["username"],
+                  "description": "新建用户（须给出 roles）或修改给出的字段；修改密码或停用会注销该用户的全部令牌",
+                  "properties": {
+                      "username": {**STR, "minLength": 1, "maxLength": 80}, "display_name": {**STR, "maxLength": 100},
+                      "roles": array({"enum": ["officer", "division_head", "department_head", "supervisor", "analyst",
+                                               "admin"]}),
+                      "department": nullable(STR),
+                      "password": {**nullable({**STR, "minLength": 8, "maxLength": 1024}),
+                                   "description": "null：清除密码（不能登录）"},
+                      "active": BOOL}},
     "Health": obj(["db", "scheduler"], db=STR, scheduler=STR),
 }
 
@@ -168,11 +185,16 @@ for _name, _payload in payload_schemas(Config("").bpmn_dir).items():
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BINARY = {"type": "string", "contentMediaType": "application/octet-stream"}
 
+def _with_retry_after(out: dict[str, Any]) -> dict[str, Any]:
+    out["429"]["headers"] = {"Retry-After": {"description": "多少秒后可以再试", "schema": {**INT, "minimum": 1}}}
+    return out
+
+
 PATHS: dict[str, Any] = {
     "/api/v1/auth/token": {
         "post": {"operationId": "issueToken", "summary": "用户名和密码换取访问令牌", "security": [],
                  "requestBody": json_body(ref("Credentials")),
-                 "responses": responses(201, ref("Token"), 400, 401, 413, 422, 429)},
+                 "responses": _with_retry_after(responses(201, ref("Token"), 400, 401, 413, 422, 429))},
         "delete": {"operationId": "revokeToken", "summary": "注销当前令牌",
                    "responses": responses(204, None, 401)}},
     "/api/v1/cases": {
@@ -206,6 +228,27 @@ PATHS: dict[str, Any] = {
                 "responses": {**responses(200, ref("AuditTrail"), 400, 401, 404),
                               "200": {"description": "审计记录", "content": {
                                   J: {"schema": ref("AuditTrail")}, "text/csv": {"schema": STR}}}}}},
+    "/api/v1/audit": {
+        "get": {"operationId": "exportAudit",
+                "summary": "导出整条审计链（系统管理员、督办人员）：JSON 按页，CSV 一次导出全部",
+                "parameters": [query("format", {"enum": ["json", "csv"]}, "默认 json"),
+                               query("from", STR, "起始：日期（当日零点，北京时间）或带时区的时间，含"),
+                               query("to", STR, "截止：日期（含当日）或带时区的时间，含"),
+                               query("event", STR, "事件，多个以逗号分隔"),
+                               query("case", {**INT, "minimum": 1}, "只看某案件"),
+                               query("after", {**INT, "minimum": 0}, "从此序号之后开始（翻页：上一页的 next）"),
+                               query("limit", {**INT, "minimum": 1, "maximum": 1000}, "每页条数（JSON），默认100")],
+                "responses": {**responses(200, ref("AuditPage"), 400, 401, 403),
+                              "200": {"description": "审计记录", "content": {
+                                  J: {"schema": ref("AuditPage")}, "text/csv": {"schema": STR}}}}}},
+    "/api/v1/admin/users": {
+        "get": {"operationId": "listUsers", "summary": "用户列表（系统管理员）",
+                "responses": responses(200, ref("UserAccounts"), 401, 403)},
+        "post": {"operationId": "saveUser",
+                 "summary": "新建或修改用户（系统管理员）：姓名、角色、部门、密码、启用/停用；修改密码或停用即注销其令牌",
+                 "requestBody": json_body(ref("UserInput")),
+                 "responses": {**responses(200, ref("UserAccount"), 400, 401, 403, 413, 422),
+                               "201": {"description": "已新建", "content": {J: {"schema": ref("UserAccount")}}}}}},
     "/api/v1/tasks": {
         "get": {"operationId": "listTasks", "summary": "待办（mine：我签收的；group：本角色本部门未签收的；all：可见的全部）",
                 "parameters": [query("scope", {"enum": ["mine", "group", "all"]}, "范围，默认 mine"),
