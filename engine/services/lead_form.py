@@ -3,6 +3,7 @@ actor may register a lead for (their own; every department for those who see eve
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -16,10 +17,15 @@ from engine.store.models import Department
 from engine.store.runtime import Runtime
 
 
+def lead_schema(bpmn_dir: Path) -> dict[str, Any]:
+    """The lead registration form (a JSON Schema): what ``cases.register_lead`` validates, for the API document."""
+    return schemas.schema(bpmn_dir, "register_lead")
+
+
 def lead_form(runtime: Runtime, actor: Actor) -> dict[str, Any]:
     if not actor.has("officer"):
         raise Forbidden("只有经办人可以登记线索")
-    form = schemas.schema(runtime.config.bpmn_dir, "register_lead")
+    form = lead_schema(runtime.config.bpmn_dir)
     with runtime.db.transaction() as s:
         query = select(Department).order_by(Department.id)
         if not access.sees_everything(actor):

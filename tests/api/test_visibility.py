@@ -15,6 +15,8 @@ NOT_CASE_IDS = {
     "/api/v1/process-models/{process_id}/versions/{version}": 403,  # analysts only
     "/api/v1/holidays/{year}": 403,  # admins only
     "/api/v1/incidents/{incident_id}/retry": 403,  # supervisors and admins only
+    "/api/v1/incidents/{incident_id}/data": 403,
+    "/api/v1/incidents/{incident_id}/return": 403,
 }
 
 
@@ -35,7 +37,9 @@ def test_every_id_path_hides_another_departments_case(runtime, app, as_user):
               "year": 2027}
     bodies = {"/api/v1/tasks/{task_id}/complete": {"data": {}},
               "/api/v1/cases/{case_id}/messages/{name}": {"completed_on": "2026-06-01"},
-              "/api/v1/holidays/{year}": {"days": []}}
+              "/api/v1/holidays/{year}": {"days": []},
+              "/api/v1/incidents/{incident_id}/data": {"data": {"notice_date": "2026-07-01"}, "reason": "补录"},
+              "/api/v1/incidents/{incident_id}/return": {"reason": "补录"}}
     spec = app.test_client().get("/api/v1/openapi.json").json
     water = as_user("officer2")
     checked = 0

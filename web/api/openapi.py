@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response
 
 from engine.common.contract import CASE_STATUSES, MESSAGES
+from engine.services.lead_form import lead_schema
 from engine.services.messages import payload_schemas
 from engine.store.runtime import Config
 
@@ -72,12 +73,18 @@ TASK_ID = {"name": "task_id", "in": "path", "required": True, "description": "�
            "schema": {"type": "string", "format": "uuid"}}
 CASE_ID = path_id("case_id", "案件 id")
 
-OBLIGOR_IN = {
-    "type": "object", "required": ["name", "kind", "address"], "additionalProperties": False,
-    "properties": {"name": {**STR, "minLength": 1, "maxLength": 200}, "kind": {"enum": ["company", "person"]},
-                   "uscc": {**STR, "format": "uscc"}, "id_number": {**STR, "format": "id-number"},
-                   "address": {**STR, "minLength": 1, "maxLength": 300}, "legal_representative": STR,
-                   "position": STR, "work_unit": STR, "contact": STR, "group": {**INT, "minimum": 1}}}
+def _without_extensions(form: dict[str, Any]) -> dict[str, Any]:
+    """A form of ``bpmn/forms`` as an OpenAPI schema: the same JSON Schema, without the extensions."""
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if not k.startswith(("x-", "$"))}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    result: dict[str, Any] = strip(form)
+    return result
+
 
 SCHEMAS: dict[str, Any] = {
     "Error": obj(["error"], error=obj(["code", "message", "fields"], code=STR, message=STR,
@@ -116,21 +123,22 @@ SCHEMAS: dict[str, Any] = {
                 id=INT, number=nullable(STR), title=STR, stage=STR,
                 status={"enum": list(CASE_STATUSES)}, department=STR,
                 lead_source=STR, description=STR, location=STR, found_on=DATE, overdue=BOOL,
-                participants=array(STR), obligors=array(ref("Obligor")), groups=array(ref("Group")),
+                has_incident=BOOL, participants=array(STR), obligors=array(ref("Obligor")), groups=array(ref("Group")),
                 tasks=array(ref("TaskItem")), deadlines=array(ref("Deadline")),
                 documents=array(ref("DocumentItem")), history=array(ref("HistoryItem")), variables=OBJ),
-    "Lead": {"type": "object", "additionalProperties": False,
-             "required": ["lead_source", "title", "description", "location", "found_on", "department"],
-             "properties": {
-                 "lead_source": {"enum": ["inspection", "emergency", "admin_penalty", "crime", "key_area",
-                                          "special_action", "petition"]},
-                 "title": {**STR, "minLength": 1, "maxLength": 300}, "description": {**STR, "minLength": 1},
-                 "location": {**STR, "minLength": 1, "maxLength": 300}, "found_on": DATE,
-                 "department": {**STR, "minLength": 1}, "obligors": array(OBLIGOR_IN)}},
-    "LedgerItem": obj(["id", "number", "title", "stage", "status", "department", "overdue"], id=INT,
+    "Lead": _without_extensions(lead_schema(Config("").bpmn_dir)),
+    "LedgerItem": obj(["id", "number", "title", "stage", "status", "department", "overdue", "has_incident"], id=INT,
                       number=nullable(STR), title=STR, stage=STR, status=STR, department=STR, overdue=BOOL,
-                      lead_source=STR, found_on=DATE, created_at=TIME),
-    "Ledger": obj(["items", "total"], items=array(ref("LedgerItem")), total=INT, page=INT, per_page=INT),
+                      has_incident=BOOL, department_name=STR, location=STR, next_due_on=nullable(DATE),
+                      days_left=nullable(INT), obligors=array(STR), lead_source=STR, found_on=DATE, created_at=TIME),
+    "Ledger": obj(["items", "total"], items=array(ref("LedgerItem")), total=INT, page=INT, per_page=INT, sort=STR),
+    "IncidentFix": {**obj(["data", "reason"], data={**OBJ, "minProperties": 1, "description": "流程变量 → 更正后的值"},
+                          reason={**STR, "minLength": 1}), "additionalProperties": False},
+    "IncidentFixResult": obj(["incident", "before", "after"], incident=ref("Incident"), before=OBJ, after=OBJ),
+    "IncidentReturn": {**obj(["reason"], reason={**STR, "minLength": 1},
+                             task={**STR, "description": "退回到的用户任务（如 prepare_consultation）；默认出错环节之前的任务"}),
+                       "additionalProperties": False},
+    "IncidentReturnResult": obj(["incident", "task", "element"], incident=ref("Incident"), task=STR, element=STR),
     "ProcessVersion": obj(["version", "deployed_at", "deployed_by", "checksum", "cases"], version=INT,
                           deployed_at=TIME, deployed_by=STR, checksum=STR, cases=INT),
     "ProcessModels": obj(["items"], items=array(obj(["id", "name", "versions"], id=STR, name=STR,
@@ -203,7 +211,10 @@ PATHS: dict[str, Any] = {
         "get": {"operationId": "listCases", "summary": "案件台账（分页）",
                 "parameters": [query("stage", STR, "阶段"), query("status", STR, "状态"),
                                query("department", STR, "承办部门"), query("overdue", BOOL, "仅超期/未超期"),
-                               query("q", STR, "名称、编号或地点包含"),
+                               query("q", STR, "名称、编号、地点或赔偿义务人包含"),
+                               query("source", STR, "线索来源"), query("year", {**INT, "minimum": 2000, "maximum": 2100}, "登记年度"),
+                               query("has_incident", BOOL, "有未处理的流程异常"),
+                               query("sort", {"enum": ["new", "old", "number", "deadline"]}, "排序，默认 new"),
                                query("page", {**INT, "minimum": 1, "maximum": 100000}, "页码，从1开始"),
                                query("per_page", {**INT, "minimum": 1, "maximum": 200}, "每页条数")],
                 "responses": responses(200, ref("Ledger"), 400, 401)}},
@@ -318,6 +329,14 @@ PATHS: dict[str, Any] = {
         "post": {"operationId": "retryIncident", "summary": "重试流程异常（督办人员、管理员）",
                  "parameters": [path_id("incident_id", "异常 id")],
                  "responses": responses(200, ref("RetryResult"), 401, 403, 404, 409)}},
+    "/api/v1/incidents/{incident_id}/data": {
+        "post": {"operationId": "correctIncidentData", "summary": "更正出错流程实例的流程数据（督办人员、管理员；记入审计，之后重试）",
+                 "parameters": [path_id("incident_id", "异常 id")], "requestBody": json_body(ref("IncidentFix")),
+                 "responses": responses(200, ref("IncidentFixResult"), 400, 401, 403, 404, 409, 413, 422)}},
+    "/api/v1/incidents/{incident_id}/return": {
+        "post": {"operationId": "returnIncidentToTask", "summary": "退回到出错输入所在的任务（督办人员、管理员；记入审计）",
+                 "parameters": [path_id("incident_id", "异常 id")], "requestBody": json_body(ref("IncidentReturn")),
+                 "responses": responses(200, ref("IncidentReturnResult"), 400, 401, 403, 404, 409, 413, 422)}},
     "/api/v1/openapi.json": {
         "get": {"operationId": "openapi", "summary": "本文档", "security": [],
                 "responses": responses(200, OBJ)}},
