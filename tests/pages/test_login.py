@@ -67,8 +67,14 @@ def test_login_is_throttled_like_the_api(runtime: Runtime, app: Any) -> None:
             assert "登录失败次数过多" in response.get_data(as_text=True)
             break
     assert statuses[-1] == 429, statuses
+    assert int(response.headers["Retry-After"]) >= 1
     response = client.post("/login", data={"username": "pageuser", "password": PASSWORD, "csrf_token": _csrf(client)})
     assert response.status_code == 429  # even the right password waits
+    # the throttle is per address: the same person from another address (behind a trusted proxy) gets in
+    app.config["TRUSTED_PROXIES"] = "127.0.0.1"
+    response = client.post("/login", data={"username": "pageuser", "password": PASSWORD, "csrf_token": _csrf(client)},
+                           headers={"X-Forwarded-For": "10.1.2.3"})
+    assert response.status_code == 302
 
 
 def test_logout_revokes_the_login(runtime: Runtime, app: Any) -> None:

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g
 
 from engine.auth import tokens
 
 from . import api
-from .common import json_body, reply, runtime
+from .common import client_address, json_body, reply, runtime
 from .errors import error
-
-
-def client_address() -> str:
-    """The caller's address for login throttling: ``X-Forwarded-For`` counts only when the connection comes from a
-    proxy listed in ``ECO_TRUSTED_PROXIES`` (comma-separated addresses or networks; none by default)."""
-    forwarded = ",".join(request.headers.getlist("X-Forwarded-For"))
-    return tokens.client_address(request.remote_addr, forwarded, current_app.config.get("TRUSTED_PROXIES"))
 
 
 @api.post("/auth/token")

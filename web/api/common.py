@@ -11,6 +11,7 @@ from flask import Response, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, ValidationError
 
+from engine.auth import tokens
 from engine.common.actor import Actor
 from engine.common.errors import BadRequest
 from engine.store.runtime import Runtime
@@ -168,3 +169,9 @@ def attachment(content: bytes, filename: str, mimetype: str, fallback: str) -> R
         f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}")
     return response
 
+
+def client_address() -> str:
+    """The caller's address for login throttling: ``X-Forwarded-For`` counts only when the connection comes from a
+    proxy listed in ``ECO_TRUSTED_PROXIES`` (comma-separated addresses or networks; none by default)."""
+    forwarded = ",".join(request.headers.getlist("X-Forwarded-For"))
+    return tokens.client_address(request.remote_addr, forwarded, current_app.config.get("TRUSTED_PROXIES"))

@@ -11,6 +11,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from engine.auth import tokens
 from engine.common.errors import Unauthorized, ValidationFailed
 
+from ..api.common import client_address
 from . import pages, runtime, safe_next
 
 
@@ -26,7 +27,7 @@ def login() -> Response | tuple[str, int] | str:
     ttl = timedelta(hours=float(current_app.config.get("API_TOKEN_TTL_HOURS", 8)))
     errors: dict[str, str] = {}
     try:
-        result = tokens.issue_token(runtime(), username, password, request.remote_addr or "unknown", ttl=ttl)
+        result = tokens.issue_token(runtime(), username, password, client_address(), ttl=ttl)
     except ValidationFailed:
         errors = {"username": "请填写用户名"} if not username else {}
         if not password:
@@ -37,8 +38,8 @@ def login() -> Response | tuple[str, int] | str:
         return render_template("login.html", next_url=next_url, username=username, errors={},
                                message=exc.message), 401
     except tokens.TooManyAttempts as exc:
-        return render_template("login.html", next_url=next_url, username=username, errors={},
-                               message=exc.message), 429
+        page = render_template("login.html", next_url=next_url, username=username, errors={}, message=exc.message)
+        return Response(page, status=429, headers={"Retry-After": str(max(1, exc.retry_after))})
     session.clear()
     session["token"] = result["token"]
     session["username"] = result["user"]["username"]
