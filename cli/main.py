@@ -16,18 +16,20 @@ from sqlalchemy.orm import Session
 from waitress import serve
 
 from engine.auth.users import create_user, save_user, upsert_department
-from engine.calendar.holidays import import_csv, year_table
+from engine.calendar.holidays import year_table
 from engine.common import clock
-from engine.common.actor import SYSTEM, Actor
+from engine.common.actor import Actor
 from engine.common.errors import DomainError
 from engine.documents import checks
 from engine.documents.render import FORMS, TEMPLATE_DIR
 from engine.process.deploy import deploy_directory, directory_texts, latest
 from engine.scheduler.service import SchedulerService
+from engine.services import incidents
+from engine.services.clock_admin import audited_advance
+from engine.services.holiday_admin import put_year_csv
 from engine.services.screening import ensure_screening
 from engine.services.settings import put_setting
-from engine.services.startup import start
-from engine.services.timers import advance_clock
+from engine.services.startup import is_demo_database, start
 from engine.store import audit, schema
 from engine.store.db import Database
 from engine.store.runtime import Config, Runtime
@@ -44,7 +46,15 @@ def _database_url(args: argparse.Namespace) -> str:
 
 
 def _runtime(args: argparse.Namespace) -> Runtime:
-    runtime = Runtime(Config(database_url=_database_url(args), demo=getattr(args, "demo", False)))
+    """The runtime for a command. ``serve`` and ``scheduler`` say which mode they run in (``--demo``); the
+    administrative commands work on the database as it was first started, demo or real."""
+    url = _database_url(args)
+    demo = bool(getattr(args, "demo", False))
+    if args.command not in ("serve", "scheduler"):
+        probe = Runtime(Config(database_url=url))
+        demo = demo or is_demo_database(probe)
+        probe.close()
+    runtime = Runtime(Config(database_url=url, demo=demo))
     for warning in start(runtime):
         print(f"注意：{warning}", file=sys.stderr)
     return runtime
@@ -120,8 +130,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 def cmd_holidays(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
     if args.csv:
-        with runtime.db.transaction() as s:
-            count = import_csv(s, args.year, Path(args.csv).read_text(encoding="utf-8-sig"))
+        count = put_year_csv(runtime, _cli_actor(), args.year, Path(args.csv).read_text(encoding="utf-8-sig"))
         print(f"{args.year} 年节假日表已替换：{count} 天")
         return 0
     with runtime.db.transaction() as s:
@@ -139,18 +148,19 @@ def cmd_setting(args: argparse.Namespace) -> int:
         value = json.loads(args.value)
     except json.JSONDecodeError:
         value = args.value
-    put_setting(runtime, args.key, value)
+    put_setting(runtime, args.key, value, actor=_cli_actor())
     print(f"{args.key} = {json.dumps(value, ensure_ascii=False)}")
     return 0
 
 
-def _cli_actor() -> Actor:
-    """Who the audit names for a change made with the command line: the operating-system user."""
+def _cli_actor(*roles: str) -> Actor:
+    """Who the audit names for a change made with the command line: the operating-system user (who can reach the
+    server and its database, hence ``roles`` where a use case asks for one)."""
     try:
         name = getpass.getuser()
     except (KeyError, OSError):
         name = "unknown"
-    return Actor(f"cli:{name}"[:80], "命令行")
+    return Actor(f"cli:{name}"[:80], "命令行", roles)
 
 
 def cmd_user(args: argparse.Namespace) -> int:
@@ -180,9 +190,47 @@ def cmd_department(args: argparse.Namespace) -> int:
 
 
 def cmd_clock(args: argparse.Namespace) -> int:
-    args.demo = True  # refused by start() unless the database is a demo/test one
+    if not is_demo_database(probe := Runtime(Config(database_url=_database_url(args)))):
+        probe.close()
+        print("错误：只有演示/测试数据库的模拟时钟可以拨动", file=sys.stderr)
+        return 2
+    probe.close()
     runtime = _runtime(args)
-    print(advance_clock(runtime, SYSTEM, by=args.advance, to=args.set)["now"])
+    print(audited_advance(runtime, _cli_actor("admin"), by=args.advance, to=args.set)["now"])
+    return 0
+
+
+def cmd_incident(args: argparse.Namespace) -> int:
+    """Open incidents, and the supervisor's repairs: correct process data, retry, return to a task (all audited)."""
+    runtime = _runtime(args)
+    actor = _cli_actor("admin")
+    if args.incident_command == "list":
+        items = incidents.open_incidents(runtime, actor, args.case)
+        for item in items:
+            print(f"#{item['id']} 案件 {item['case_id']} 环节 {item['element']}（{item['created_at']}）：{item['message']}")
+        print(f"共 {len(items)} 个未处理的流程异常")
+        return 0
+    if args.incident_command == "retry":
+        result = incidents.retry(runtime, actor, args.id)
+        print("已恢复" if result["resolved"] else f"仍失败：{result['incident']['message']}")
+        return 0 if result["resolved"] else 1
+    if args.incident_command == "fix":
+        changes = {}
+        for item in args.set:
+            name, sep, raw = item.partition("=")
+            if not sep:
+                print(f"错误：--set 应为 名称=值（值可为 JSON）：{item}", file=sys.stderr)
+                return 2
+            try:
+                changes[name] = json.loads(raw)
+            except json.JSONDecodeError:
+                changes[name] = raw
+        fixed = incidents.correct_data(runtime, actor, args.id, changes, args.reason)
+        print(f"已更正：{json.dumps(fixed['before'], ensure_ascii=False)} → {json.dumps(fixed['after'], ensure_ascii=False)}"
+              "（再运行 incident retry 继续流程）")
+        return 0
+    back = incidents.return_to_task(runtime, actor, args.id, args.task, args.reason)
+    print(f"已退回到任务 {back['element']}（{back['task']}）")
     return 0
 
 
@@ -324,6 +372,21 @@ def main(argv: list[str] | None = None) -> int:
     dep = sub.add_parser("deploy", help="把 bpmn/ 中与已部署版本不同的流程图部署为新版本")
     dep.add_argument("--by", default="system", help="部署人（记入审计）")
     dep.set_defaults(func=cmd_deploy)
+    inc = sub.add_parser("incident", help="流程异常：list 查看，fix 更正流程数据，retry 重试，return 退回任务（记入审计）")
+    inc_sub = inc.add_subparsers(dest="incident_command", required=True)
+    inc_list = inc_sub.add_parser("list", help="未处理的流程异常")
+    inc_list.add_argument("--case", type=int, help="只看某案件")
+    inc_fix = inc_sub.add_parser("fix", help="更正出错流程实例的流程数据（之后 retry）")
+    inc_fix.add_argument("id", type=int)
+    inc_fix.add_argument("--set", action="append", required=True, metavar="名称=值", help="如 notice_date=2026-07-01")
+    inc_fix.add_argument("--reason", required=True, help="更正原因")
+    inc_retry = inc_sub.add_parser("retry", help="重试")
+    inc_retry.add_argument("id", type=int)
+    inc_ret = inc_sub.add_parser("return", help="退回到出错输入所在的任务")
+    inc_ret.add_argument("id", type=int)
+    inc_ret.add_argument("--task", help="退回到的用户任务（默认出错环节之前的任务）")
+    inc_ret.add_argument("--reason", required=True, help="退回原因")
+    inc.set_defaults(func=cmd_incident)
     ver = sub.add_parser("verify-audit", help="校验审计链（哈希链与密钥校验码），指出第一条被改动的记录")
     ver.add_argument("--key-file", help="审计密钥文件（默认：环境变量 ECO_AUDIT_KEY，或数据库旁的密钥文件）")
     ver.set_defaults(func=cmd_verify_audit)

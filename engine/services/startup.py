@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine.calendar.holidays import seed_holidays
 from engine.common import clock
@@ -31,6 +32,16 @@ def start(runtime: Runtime) -> list[str]:
         differences = differences_from_directory(s, runtime.config.bpmn_dir)
     return [f"流程 {pid}：{what}（以数据库中的版本为准；要部署文件请运行 eco-claims deploy）"
             for pid, what in sorted(differences.items())]
+
+
+def is_demo_database(runtime: Runtime) -> bool:
+    """Whether the database was first started in demo/test mode (an empty or new database: False)."""
+    try:
+        with runtime.db.transaction() as s:
+            row = s.get(Setting, "clock_mode")
+    except SQLAlchemyError:  # no schema yet
+        return False
+    return row is not None and row.value == "demo"
 
 
 def _start_clock(runtime: Runtime) -> None:
