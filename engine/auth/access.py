@@ -1,4 +1,4 @@
-"""Who may see a case and act on a task (PROCESS.md roles; an invisible case is "not found")."""
+"""Who may see a case and act on a task (the roles of docs/procedure.md; an invisible case is "not found")."""
 
 from __future__ import annotations
 
