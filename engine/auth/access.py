@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from engine.common.actor import Actor
@@ -41,6 +41,29 @@ def task_visible(session: Session, actor: Actor, task: HumanTask) -> bool:
         case = session.get(Case, task.case_id)
         return case is not None and can_see(session, actor, case)
     return sees_everything(actor) or task.department_id in (None, actor.department)
+
+
+def visible_tasks(actor: Actor) -> ColumnElement[bool]:
+    """:func:`task_visible` as a SQL condition: tasks of cases the actor sees; a task outside any case (the
+    periodic screening) by its department."""
+    if sees_everything(actor):
+        return HumanTask.id.is_not(None)
+    cases = visible_cases(actor, select(Case)).with_only_columns(Case.id)
+    loose = and_(HumanTask.case_id.is_(None),
+                 or_(HumanTask.department_id.is_(None), HumanTask.department_id == actor.department))
+    return or_(HumanTask.case_id.in_(cases), loose)
+
+
+def open_to_group(actor: Actor) -> ColumnElement[bool]:
+    """Open, unclaimed and offered to one of the actor's roles in their department (any department for those who
+    see every case) — what they may claim; :func:`may_work_on` for one task."""
+    if not actor.roles:
+        return false()
+    group: ColumnElement[bool] = and_(HumanTask.state == "open", HumanTask.assignee.is_(None),
+                                      HumanTask.candidate_role.in_(actor.roles))
+    if not sees_everything(actor):
+        group = and_(group, or_(HumanTask.department_id == actor.department, HumanTask.department_id.is_(None)))
+    return group
 
 
 def task_for(session: Session, actor: Actor, task_id: str) -> HumanTask:

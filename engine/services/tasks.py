@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from engine.auth import access
 from engine.common import clock
@@ -25,20 +25,15 @@ from engine.store.runtime import Runtime
 def inbox(runtime: Runtime, actor: Actor, scope: str = "mine", case_id: int | None = None) -> dict[str, Any]:
     """``mine``: assigned to me; ``group``: open to my role and department; ``all``: every visible open task."""
     with runtime.db.transaction() as s:
-        query = select(HumanTask).where(HumanTask.state == "open")
+        query = select(HumanTask).where(HumanTask.state == "open", access.visible_tasks(actor))
         if case_id is not None:
             query = query.where(HumanTask.case_id == case_id)
         if scope == "mine":
             query = query.where(HumanTask.assignee == actor.username)
         elif scope == "group":
-            query = query.where(HumanTask.candidate_role.in_(actor.roles), HumanTask.assignee.is_(None))
-            if not access.sees_everything(actor):
-                query = query.where(or_(HumanTask.department_id == actor.department, HumanTask.department_id.is_(None)))
+            query = query.where(access.open_to_group(actor))
         rows = s.execute(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)).scalars()
-        items = [task_item(s, t) for t in rows if access.task_visible(s, actor, t)]
-        if scope == "group":
-            items = [i for i in items if i["department"] in (None, actor.department) or access.sees_everything(actor)]
-        return {"items": items}
+        return {"items": [task_item(s, t) for t in rows]}
 
 
 def get_task(runtime: Runtime, actor: Actor, task_id: str) -> dict[str, Any]:

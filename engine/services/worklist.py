@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from engine.auth import access
 from engine.common import clock
@@ -26,23 +26,12 @@ MAX_PER_PAGE = 100
 
 
 def _visible(actor: Actor) -> ColumnElement[bool]:
-    """Tasks of cases the actor sees; a task outside any case (the periodic screening) by its department."""
-    if access.sees_everything(actor):
-        return HumanTask.id.is_not(None)
-    cases = access.visible_cases(actor, select(Case)).with_only_columns(Case.id)
-    loose = and_(HumanTask.case_id.is_(None),
-                 or_(HumanTask.department_id.is_(None), HumanTask.department_id == actor.department))
-    return or_(HumanTask.case_id.in_(cases), loose)
+    return access.visible_tasks(actor)
 
 
 def _open_to(actor: Actor) -> ColumnElement[bool]:
     """Assigned to the actor, or unclaimed and open to one of their roles (in their department)."""
-    group: ColumnElement[bool] = and_(HumanTask.assignee.is_(None), HumanTask.candidate_role.in_(actor.roles))
-    if not access.sees_everything(actor):
-        group = and_(group, or_(HumanTask.department_id == actor.department, HumanTask.department_id.is_(None)))
-    if not actor.roles:
-        group = false()
-    return and_(HumanTask.state == "open", or_(HumanTask.assignee == actor.username, group))
+    return or_(and_(HumanTask.state == "open", HumanTask.assignee == actor.username), access.open_to_group(actor))
 
 
 def header(runtime: Runtime, actor: Actor) -> dict[str, Any]:
