@@ -3,6 +3,7 @@ one, aim it at one obligor group's workflow, deliver it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -21,6 +22,18 @@ def waiting_groups(wf: BpmnWorkflow, event: BpmnEvent) -> list[int]:
     """The obligor groups whose workflow waits for ``event``."""
     groups = {group_of(task.data) for task in wf.event_manager.tasks.values() if task.task_spec.catches(task, event)}
     return sorted(g for g in groups if g is not None)
+
+
+def awaited(wf: BpmnWorkflow, names: Iterable[str]) -> dict[str, list[int]]:
+    """The messages among ``names`` the workflow waits for now, each with the obligor groups waiting for it (empty
+    when the wait is not a group's). Read only: nothing is delivered."""
+    found: dict[str, set[int | None]] = {}
+    events = {name: message_event(name, {}) for name in names}
+    for task in wf.event_manager.tasks.values():
+        for name, event in events.items():
+            if task.task_spec.catches(task, event):
+                found.setdefault(name, set()).add(group_of(task.data))
+    return {name: sorted(g for g in groups if g is not None) for name, groups in found.items()}
 
 
 def aim_at_group(wf: BpmnWorkflow, event: BpmnEvent, group: int) -> bool:

@@ -2,7 +2,7 @@
 case is open; the others when one of the case's running instances waits for them — per obligor group where the
 waiting workflow belongs to one.
 
-Nothing is delivered here: the instances are loaded and asked, never saved (``messages.deliver`` delivers).
+Nothing is delivered here: the instances are loaded and asked what they wait for (``messages.deliver`` delivers).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from engine.common.actor import Actor
 from engine.common.contract import MESSAGES, message_form
 from engine.forms import schemas
 from engine.process.instances import open_run
-from engine.process.messaging import message_event, send, waiting_groups
+from engine.process.messaging import awaited
 from engine.store.models import ProcessInstance
 from engine.store.runtime import Runtime
 
@@ -34,20 +34,14 @@ def available(runtime: Runtime, actor: Actor, case_id: int) -> list[dict[str, An
         instances = list(s.execute(select(ProcessInstance).where(ProcessInstance.case_id == case.id,
                                                                  ProcessInstance.status != "completed")
                                    .order_by(ProcessInstance.id)).scalars())
+        waiting: dict[str, list[int]] = {}
+        for inst in instances:
+            for name, groups in awaited(open_run(runtime, s, inst, actor).wf, MESSAGES).items():
+                waiting.setdefault(name, groups)
         out: list[dict[str, Any]] = []
         for name, starts in MESSAGES.items():
-            entry: dict[str, Any] = {"name": name, "title": str(forms[name].get("title") or name), "form": forms[name], "groups": []}
-            if starts is not None:
-                out.append(entry)
+            if starts is None and name not in waiting:
                 continue
-            for inst in instances:
-                groups = waiting_groups(open_run(runtime, s, inst, actor).wf, message_event(name, {}))
-                if groups:
-                    entry["groups"] = groups
-                    out.append(entry)
-                    break
-                # not a group's wait: ask a copy of the instance that is thrown away (never saved)
-                if send(open_run(runtime, s, inst, actor).wf, message_event(name, {})):
-                    out.append(entry)
-                    break
+            out.append({"name": name, "title": str(forms[name].get("title") or name), "form": forms[name],
+                        "groups": waiting.get(name, []) if starts is None else []})
         return out

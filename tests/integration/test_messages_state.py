@@ -47,3 +47,23 @@ def test_the_same_court_case_number_twice_is_a_conflict(runtime):
     case.do("chase_court_notice", {"chased_on": case.today(), "chase_note": "电话催告"})
     with pytest.raises(Conflict):
         messages.deliver(runtime, case.officer, case.id, "pil_case_accepted", dict(ACCEPTED))
+
+
+def test_the_messages_a_case_can_take_now(runtime):
+    from engine.services import case_messages
+
+    def offered(case: Case) -> dict[str, list[int]]:
+        return {m["name"]: m["groups"] for m in case_messages.available(runtime, case.officer, case.id)}
+
+    case = Case(runtime)
+    assert offered(case) == {"pil_case_accepted": []}
+    messages.deliver(runtime, case.officer, case.id, "pil_case_accepted", dict(ACCEPTED))
+    assert offered(case) == {"pil_case_accepted": [], "court_notice_received": []}
+    consulting = Case(runtime)
+    consulting.start_claim()
+    consulting.investigate()
+    consulting.prepare_and_serve()
+    assert offered(consulting)["obligor_requests_restoration"] == [1]
+    closed = Case(runtime)
+    closed.do("screen_lead", {"screening_result": "no_claim", "screening_reason": "不属于生态环境损害"})
+    assert offered(closed) == {}
