@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from sqlalchemy import func, select
@@ -15,15 +17,18 @@ from sqlalchemy.orm import Session
 from engine.common import clock
 from engine.common.contract import REQUIRED_IDS
 from engine.common.errors import ValidationFailed
+from engine.documents.render import template_path
 from engine.process.operators import build_operators
 from engine.process.sandbox import check_specs
 from engine.process.workflow import parse_specs, safe_parser, spec_json
 from engine.store import audit
 from engine.store.models import ProcessInstance, ProcessVersion, SpecBundle
-from engine.store.runtime import Runtime
+from engine.store.runtime import ROOT, Runtime
 
 PROCESS_ID = re.compile(r"[a-z][a-z0-9_]{0,79}")
 BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+FORM_ID = re.compile(r"[A-Za-z0-9_]{1,80}")
+DEFAULT_FORMS_DIR = ROOT / "bpmn" / "forms"
 
 def checksum(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -53,39 +58,127 @@ def latest(session: Session, process_id: str) -> ProcessVersion | None:
         .order_by(ProcessVersion.version.desc()).limit(1)).scalar()
 
 
-def deploy_xml(session: Session, text: str, deployed_by: str, known: dict[str, str] | None = None) -> ProcessVersion:
-    """Validate and store ``text`` as the next version of its process; an unchanged file is not redeployed."""
-    process_id, name, called, ids = describe_xml(text)
-    problems: dict[str, str] = {}
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a diagram: the process, the element it is about (an element id, or the process id
+    for the file as a whole), the Chinese message, and the key ``deploy_xml`` has always reported it under
+    (``file``, ``process``, ``ids``, ``calledElement``, ``bpmn`` or the element id)."""
+
+    process: str
+    element: str
+    message: str
+    field: str
+
+
+def check_xml(session: Session, text: str, known: dict[str, str] | None = None, *,
+              forms_dir: Path | None = None, templates_dir: Path | None = None) -> list[Problem]:
+    """Every problem of one diagram file, all at once: well-formed, one process with a proper id, the contract ids
+    kept, called processes present (in ``known`` or deployed), parses with the engine, every expression and script
+    compiles in the sandbox, every operator exists, every user task's form exists in ``forms_dir`` and every
+    document a ``render_document`` task names has a template. Reads only."""
+    try:
+        process_id, name, _called, ids = describe_xml(text)
+    except ValidationFailed as exc:
+        field = next(iter(exc.fields), "file")
+        return [Problem("", field if field == "process" else "file", exc.message, field)]
+    problems: list[Problem] = []
     if len(process_id) > 80 or len(name) > 200:
-        problems["process"] = "流程 id 不超过80个字符，名称不超过200个字符"
-    missing = REQUIRED_IDS.get(process_id, set()) - ids
-    if missing:
-        problems["ids"] = "缺少流程约定的元素：" + "、".join(sorted(missing))
+        problems.append(Problem(process_id, process_id, "流程 id 不超过80个字符，名称不超过200个字符", "process"))
+    for missing in sorted(REQUIRED_IDS.get(process_id, set()) - ids):
+        problems.append(Problem(process_id, missing, f"缺少流程约定的元素：{missing}", "ids"))
     files = dict(known or {})
     files[process_id] = text
-    undeployed = []
-    for called_id in called:
-        if called_id not in files:
-            current = latest(session, called_id)
-            if current is None:
-                undeployed.append(called_id)
-            else:
-                files[called_id] = current.xml
-    if undeployed:
-        problems["calledElement"] = "调用的流程尚未部署：" + "、".join(undeployed)
-    if "calledElement" not in problems and "process" not in problems:  # the parser's findings are listed too
-        try:
-            spec, subs = parse_specs(((f"{pid}.bpmn", xml) for pid, xml in files.items()), process_id)
-        except Exception as exc:  # the parser's own validation message is what the analyst needs
-            problems["bpmn"] = f"流程解析失败：{exc}"
-        else:  # every expression and script compiles in the sandbox; every operator and called process exists
-            found: dict[str, list[str]] = {}
-            for element, message in check_specs(spec, subs, set(build_operators(lambda: None))):
-                found.setdefault(element, []).append(message)
-            problems.update({element: "；".join(messages) for element, messages in found.items()})
+    undeployed: set[str] = set()
+    for element, called_id in _call_activities(text):
+        if called_id in files and called_id not in undeployed:
+            continue
+        current = latest(session, called_id)
+        if current is None:
+            problems.append(Problem(process_id, element, f"调用的流程尚未部署：{called_id}", "calledElement"))
+            undeployed.add(called_id)
+        else:
+            files[called_id] = current.xml
+    if any(p.field == "process" for p in problems) or not all(PROCESS_ID.fullmatch(c) for c in undeployed):
+        return problems
+    for called_id in undeployed:  # an empty stand-in, so that the rest of the diagram is still checked
+        files[called_id] = _stub(called_id)
+    try:
+        spec, subs = parse_specs(((f"{pid}.bpmn", xml) for pid, xml in files.items()), process_id)
+    except Exception as exc:  # the parser's own validation message is what the analyst needs
+        element = str(getattr(exc, "id", "") or process_id)
+        problems.append(Problem(process_id, element, f"流程解析失败：{exc}", "bpmn"))
+        return problems
+    # every expression and script compiles in the sandbox; every operator and called process exists
+    for element, message in check_specs(spec, subs, set(build_operators(lambda: None))):
+        problems.append(Problem(process_id, element, message, element))
+    for element, message in _check_forms_and_templates(spec, subs, forms_dir or DEFAULT_FORMS_DIR, templates_dir):
+        problems.append(Problem(process_id, element, message, element))
+    return problems
+
+
+def _stub(process_id: str) -> str:
+    """An empty process standing in for a called process that does not exist (reported on its own)."""
+    namespace = BPMN_NS["bpmn"]
+    return (f'<bpmn:definitions xmlns:bpmn="{namespace}" id="stub_{process_id}" targetNamespace="stub">'
+            f'<bpmn:process id="{process_id}" isExecutable="true"><bpmn:startEvent id="{process_id}__start"/>'
+            f'</bpmn:process></bpmn:definitions>')
+
+
+def _call_activities(text: str) -> list[tuple[str, str]]:
+    """(element id, called process id) of every call activity of a well-formed one-process file."""
+    root = etree.fromstring(text.encode("utf-8"), parser=safe_parser())
+    return [(str(e.get("id")), str(e.get("calledElement")))
+            for e in root.iter(f"{{{BPMN_NS['bpmn']}}}callActivity")]
+
+
+def _check_forms_and_templates(spec: Any, subs: dict[str, Any], forms_dir: Path,
+                               templates_dir: Path | None) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    seen: set[int] = set()
+    for process in [spec, *(s for s in subs.values() if s is not None)]:
+        if id(process) in seen:
+            continue
+        seen.add(id(process))
+        for task_spec in process.task_specs.values():
+            element = str(getattr(task_spec, "bpmn_id", None) or task_spec.name)
+            props = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+            if getattr(task_spec, "manual", False):
+                form = str(props.get("form") or task_spec.name)
+                if not FORM_ID.fullmatch(form) or not (forms_dir / f"{form}.json").is_file():
+                    found.append((element, f"任务表单不存在：{form}（bpmn/forms/{form}.json）"))
+            if getattr(task_spec, "operation_name", None) == "render_document":
+                param = (getattr(task_spec, "operation_params", None) or {}).get("form")
+                value = param.get("value") if isinstance(param, dict) else param
+                try:
+                    number = int(str(value).strip().strip("'\""))
+                except ValueError:
+                    continue  # an expression: its value is only known when the case runs
+                try:
+                    path = template_path(number, templates_dir)
+                except ValueError as exc:
+                    found.append((element, f"文书模板不存在：{exc}"))
+                    continue
+                if not path.is_file():
+                    found.append((element, f"文书模板不存在：第{number}号文书（{path.name}）"))
+    return found
+
+
+def deploy_xml(session: Session, text: str, deployed_by: str, known: dict[str, str] | None = None, *,
+               forms_dir: Path | None = None, templates_dir: Path | None = None) -> ProcessVersion:
+    """Validate (:func:`check_xml`) and store ``text`` as the next version of its process; an unchanged file is
+    not redeployed."""
+    process_id, name, called, _ids = describe_xml(text)  # a file that is not even a process is refused as it is
+    problems = check_xml(session, text, known, forms_dir=forms_dir, templates_dir=templates_dir)
     if problems:
-        raise ValidationFailed("流程图校验未通过", problems)
+        fields: dict[str, list[str]] = {}
+        for problem in problems:
+            fields.setdefault(problem.field, []).append(problem.message)
+        if "ids" in fields:
+            fields["ids"] = ["缺少流程约定的元素：" + "、".join(p.element for p in problems if p.field == "ids")]
+        if "calledElement" in fields:
+            fields["calledElement"] = ["调用的流程尚未部署：" + "、".join(
+                sorted({p.message.rsplit("：", 1)[-1] for p in problems if p.field == "calledElement"}))]
+        raise ValidationFailed("流程图校验未通过", {key: "；".join(messages) for key, messages in fields.items()})
     current = latest(session, process_id)
     digest = checksum(text)
     if current is not None and current.checksum == digest:
@@ -127,12 +220,15 @@ def deploy_directory(runtime: Runtime, deployed_by: str) -> list[ProcessVersion]
     texts = directory_texts(runtime.config.bpmn_dir)
     deployed: list[ProcessVersion] = []
     with runtime.db.transaction() as s:
-        for pid in _callees_first(texts):
-            deployed.append(deploy_xml(s, texts[pid], deployed_by, known=texts))
+        for pid in callees_first(texts):
+            deployed.append(deploy_xml(s, texts[pid], deployed_by, known=texts,
+                                       forms_dir=runtime.config.bpmn_dir / "forms",
+                                       templates_dir=runtime.config.templates_dir))
     return deployed
 
 
-def _callees_first(texts: dict[str, str]) -> list[str]:
+def callees_first(texts: dict[str, str]) -> list[str]:
+    """The process ids of ``texts``, every called process before its callers (so references resolve)."""
     order: list[str] = []
 
     def visit(pid: str, path: tuple[str, ...]) -> None:
