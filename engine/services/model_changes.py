@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from engine.common import clock
 from engine.common.actor import Actor
-from engine.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from engine.common.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from engine.process import replay, versions
 from engine.process.deploy import bundle_for, callees_first, check_xml, checksum, deploy_xml, describe_xml
 from engine.process.instances import advance, open_run
@@ -171,9 +171,12 @@ def deploy_change(runtime: Runtime, actor: Actor, files: Any, replay_id: int | N
         return {"versions": deployed, "replay_id": replayed.id, "replay": summary}
 
 
-def version_diff(runtime: Runtime, actor: Actor, process_id: str, from_version: int, to_version: int) -> dict[str, Any]:
+def version_diff(runtime: Runtime, actor: Actor, process_id: str, from_version: int | None,
+                 to_version: int | None) -> dict[str, Any]:
     """What changed in ``process_id`` from one version to another, element by element."""
     _require(actor)
+    if from_version is None or to_version is None:
+        raise BadRequest("请给出 from 与 to 两个版本号", {"from": "必填", "to": "必填"})
     with runtime.db.transaction() as s:
         rows = {}
         for number in (from_version, to_version):

@@ -70,7 +70,8 @@ def upload(runtime: Runtime, actor: Actor, filename: str, content: bytes) -> dic
         raise ValidationFailed("流程图文件无效", problems)
     with runtime.db.transaction() as s:
         before = {v.id for v in s.execute(select(ProcessVersion)).scalars()}
-        row = deploy_xml(s, text, actor.username)
+        row = deploy_xml(s, text, actor.username, forms_dir=runtime.config.bpmn_dir / "forms",
+                         templates_dir=runtime.config.templates_dir)
         return {"id": row.process_id, "name": row.name, **_version_view(row, {}), "created": row.id not in before}
 
 

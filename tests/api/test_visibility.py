@@ -16,6 +16,7 @@ NOT_CASE_IDS = {
     "/api/v1/holidays/{year}": 403,  # admins only
     "/api/v1/incidents/{incident_id}/retry": 403,  # supervisors and admins only
     "/api/v1/incidents/{incident_id}/data": 403,
+    "/api/v1/process-models/{process_id}/diff": 403,  # analysts only
     "/api/v1/incidents/{incident_id}/return": 403,
 }
 

@@ -86,6 +86,9 @@ def _without_extensions(form: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+FILES = {"type": "object", "minProperties": 1, "maxProperties": 20, "propertyNames": {"pattern": "^[a-z][a-z0-9_]{0,79}$"},
+         "additionalProperties": STR, "description": "修改的流程：{流程 id: BPMN XML}；其余流程取最新部署版本"}
+
 SCHEMAS: dict[str, Any] = {
     "Error": obj(["error"], error=obj(["code", "message", "fields"], code=STR, message=STR,
                                       fields={"type": "object", "additionalProperties": STR})),
@@ -132,6 +135,48 @@ SCHEMAS: dict[str, Any] = {
                       has_incident=BOOL, department_name=STR, location=STR, next_due_on=nullable(DATE),
                       days_left=nullable(INT), obligors=array(STR), lead_source=STR, found_on=DATE, created_at=TIME),
     "Ledger": obj(["items", "total"], items=array(ref("LedgerItem")), total=INT, page=INT, per_page=INT, sort=STR),
+    "ModelChange": {"type": "object", "required": ["files"], "properties": {"files": FILES}},
+    "ModelReplayRequest": {"type": "object", "required": ["files"], "properties": {
+        "files": FILES, "departments": {**array(STR), "description": "回放哪些部门的案件；缺省为全部"}}},
+    "ModelDeployRequest": {"type": "object", "required": ["files"], "properties": {
+        "files": FILES, "replay_id": {**INT, "description": "引用的回放记录；缺省为这些文件最近一次回放"}}},
+    "ModelProblems": obj(["problems"], problems={"type": "array", "maxItems": 0}),
+    "ReplayDivergence": obj(["kind", "element", "message", "step", "event", "at", "process", "group", "offered"],
+                            kind={"enum": ["not_offered", "form_refuses", "guard_refuses", "incident", "message_not_awaited",
+                                           "timer_missing", "timer_moved", "new_task", "task_missing", "different_end"]},
+                            element=STR, message=STR, step=nullable(INT), event=STR, at=nullable(TIME), process=STR,
+                            group=nullable(INT), offered=array(STR)),
+    "ReplayCase": obj(["case_id", "title", "number", "status", "identical", "steps", "replayed", "divergences"],
+                      case_id=INT, title=STR, number=nullable(STR), status=STR, identical=BOOL, steps=INT, replayed=INT,
+                      divergences=array(ref("ReplayDivergence"))),
+    "ReplayReport": obj(["replay_id", "checksums", "departments", "summary", "diverged", "identical"], replay_id=INT,
+                        checksums={"type": "object", "additionalProperties": STR}, departments=array(STR),
+                        summary=obj(["cases", "identical", "diverged", "by_kind", "by_element"], cases=INT, identical=INT,
+                                    diverged=INT, by_kind={"type": "object", "additionalProperties": INT},
+                                    by_element={"type": "object", "additionalProperties": INT}),
+                        diverged=array(ref("ReplayCase")), identical=array(INT)),
+    "ModelDeployed": obj(["versions", "replay_id", "replay"], replay_id=INT, replay=OBJ,
+                         versions=array(obj(["id", "name", "version", "checksum", "created"], id=STR, name=STR,
+                                            version=INT, checksum=STR, created=BOOL))),
+    "DiffElement": obj(["id", "type", "type_label", "name"], id=STR, type=STR, type_label=STR, name=STR),
+    "DiffChange": obj(["field", "label", "before", "after"], field=STR, label=STR, before=nullable(STR),
+                      after=nullable(STR)),
+    "VersionDiff": obj(["process_id", "from", "to", "added", "removed", "changed", "process_changes", "identical",
+                        "layout_only"], process_id=STR,
+                       **{"from": obj(["version"], version=INT, deployed_at=TIME, deployed_by=STR, checksum=STR),
+                          "to": obj(["version"], version=INT, deployed_at=TIME, deployed_by=STR, checksum=STR)},
+                       added=array(ref("DiffElement")), removed=array(ref("DiffElement")),
+                       changed=array({"allOf": [ref("DiffElement"), obj(["changes"], changes=array(ref("DiffChange")))]}),
+                       process_changes=array(ref("DiffChange")), identical=BOOL, layout_only=BOOL),
+    "MigrationRequest": {"type": "object", "required": ["cases"], "properties": {
+        "cases": {"type": "array", "items": {**INT, "minimum": 1}, "minItems": 1, "maxItems": 200}}},
+    "MigrationCase": obj(["case_id", "instances"], case_id=INT, number=nullable(STR), title=STR, reasons=array(STR),
+                         instances=array(obj(["instance_id", "process", "from", "to", "ahead"], instance_id=INT,
+                                             process=STR, ahead=array(STR), incident=OBJ,
+                                             **{"from": {"type": "object", "additionalProperties": INT},
+                                                "to": {"type": "object", "additionalProperties": INT}}))),
+    "MigrationPreview": obj(["movable", "refused"], movable=array(ref("MigrationCase")), refused=array(ref("MigrationCase"))),
+    "MigrationResult": obj(["moved", "refused"], moved=array(ref("MigrationCase")), refused=array(ref("MigrationCase"))),
     "IncidentFix": {**obj(["data", "reason"], data={**OBJ, "minProperties": 1, "description": "流程变量 → 更正后的值"},
                           reason={**STR, "minLength": 1}), "additionalProperties": False},
     "IncidentFixResult": obj(["incident", "before", "after"], incident=ref("Incident"), before=OBJ, after=OBJ),
@@ -337,6 +382,33 @@ PATHS: dict[str, Any] = {
         "post": {"operationId": "returnIncidentToTask", "summary": "退回到出错输入所在的任务（督办人员、管理员；记入审计）",
                  "parameters": [path_id("incident_id", "异常 id")], "requestBody": json_body(ref("IncidentReturn")),
                  "responses": responses(200, ref("IncidentReturnResult"), 400, 401, 403, 404, 409, 413, 422)}},
+    "/api/v1/process-models/changes/validate": {"post": {
+        "operationId": "validateModelChange",
+        "summary": "校验修改后的流程图：一次列出全部问题，fields 的键为“流程 id.元素 id”（流程管理员、系统管理员）",
+        "requestBody": json_body(ref("ModelChange")), "responses": responses(200, ref("ModelProblems"), 400, 401, 403, 413, 422)}},
+    "/api/v1/process-models/changes/replay": {"post": {
+        "operationId": "replayModelChange", "summary": "用所选部门的历史案件（已结束和办理中）回放修改后的流程图，不改动任何案件",
+        "requestBody": json_body(ref("ModelReplayRequest")),
+        "responses": responses(200, ref("ReplayReport"), 400, 401, 403, 413, 422)}},
+    "/api/v1/process-models/changes/deploy": {"post": {
+        "operationId": "deployModelChange",
+        "summary": "部署修改为新版本（须先回放这些文件；审计记录含回放摘要；办理中的案件保持原版本）",
+        "requestBody": json_body(ref("ModelDeployRequest")),
+        "responses": responses(201, ref("ModelDeployed"), 400, 401, 403, 409, 413, 422)}},
+    "/api/v1/process-models/{process_id}/diff": {"get": {
+        "operationId": "diffProcessModel", "summary": "两个版本之间的差异（新增、删除、修改的元素及其属性）",
+        "parameters": [{"name": "process_id", "in": "path", "required": True, "schema": STR},
+                       {**query("from", {**INT, "minimum": 1}, "原版本号"), "required": True},
+                       {**query("to", {**INT, "minimum": 1}, "新版本号"), "required": True}],
+        "responses": responses(200, ref("VersionDiff"), 400, 401, 403, 404)}},
+    "/api/v1/process-models/migrations/preview": {"post": {
+        "operationId": "previewMigration", "summary": "预览：所选办理中的案件哪些可迁移到最新版本，哪些不能及原因（不迁移）",
+        "requestBody": json_body(ref("MigrationRequest")),
+        "responses": responses(200, ref("MigrationPreview"), 400, 401, 403, 413, 422)}},
+    "/api/v1/process-models/migrations": {"post": {
+        "operationId": "migrateCases", "summary": "把可迁移的案件迁移到最新版本（每件一条审计记录；法定期限不变）",
+        "requestBody": json_body(ref("MigrationRequest")),
+        "responses": responses(200, ref("MigrationResult"), 400, 401, 403, 413, 422)}},
     "/api/v1/openapi.json": {
         "get": {"operationId": "openapi", "summary": "本文档", "security": [],
                 "responses": responses(200, OBJ)}},

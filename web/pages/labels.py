@@ -14,7 +14,8 @@ from engine.services.dashboard import FAILURE_REASONS
 ROLES = {"officer": "经办人", "division_head": "机构负责人", "department_head": "部门负责人", "supervisor": "督办人员",
          "analyst": "流程管理员", "admin": "系统管理员", "system": "系统"}
 EVENTS = {"created": "任务生成", "claimed": "签收", "completed": "办结", "message": "收到消息", "timer": "期限到达",
-          "document": "生成文书", "incident": "流程异常", "note": "记录"}
+          "document": "生成文书", "incident": "流程异常", "note": "记录", "incident_fix": "异常处理",
+          "model_replay": "流程回放", "migrated": "版本迁移", "clock_moved": "拨动时钟"}
 GROUP_OUTCOMES = {"agreed": "磋商达成一致", "failed": "磋商不成", "closed": "已办结"}
 DEADLINE_STATES = {"running": "计时中", "paused": "暂停计时", "met": "按期完成", "lapsed": "逾期完成"}
 NOTIFICATION_KINDS = {"reminder": "到期提醒", "overdue": "逾期", "escalation": "督办", "assigned": "新任务",
