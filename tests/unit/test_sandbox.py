@@ -115,9 +115,9 @@ class ServiceEngine(PythonScriptEngine):  # type: ignore[misc]
         return "null"
 
 
-def run(text: str, data: dict[str, Any] | None = None, engine: Any = None) -> BpmnWorkflow:
+def run(text: str, data: dict[str, Any] | None = None, script_engine: Any = None) -> BpmnWorkflow:
     spec, subs = parse(text)
-    wf = BpmnWorkflow(spec, subs, script_engine=engine or PythonScriptEngine(environment=RestrictedEnvironment()))
+    wf = BpmnWorkflow(spec, subs, script_engine=script_engine or PythonScriptEngine(environment=RestrictedEnvironment()))
     if data:
         wf.get_tasks(state=TaskState.READY)[0].data.update(data)
     wf.do_engine_steps()
@@ -208,17 +208,17 @@ def test_a_service_task_parameter_attack_is_refused_and_the_operator_is_never_ca
     text = bpmn(chain(service_task("svc", "notify", text=f"__import__('os').system('touch {MARKER}')")))
     assert check_specs(*parse(text), operators={"notify"}) == [
         ("svc", "服务任务参数 text：不允许访问以下划线开头的名称：__import__")]
-    engine = ServiceEngine()
+    script_engine = ServiceEngine()
     with pytest.raises(WorkflowTaskException):
-        run(text, engine=engine)
-    assert engine.calls == [] and not marker.exists()
+        run(text, script_engine=script_engine)
+    assert script_engine.calls == [] and not marker.exists()
 
 
 def test_a_good_service_task_evaluates_its_parameters_in_the_sandbox() -> None:
     text = bpmn(chain(service_task("svc", "notify", text="'已启动：' + title", n="len(items) + 1")))
-    engine = ServiceEngine()
-    run(text, {"title": "案件", "items": [1, 2]}, engine=engine)
-    assert engine.calls == [("notify", {"text": "已启动：案件", "n": 3})]
+    script_engine = ServiceEngine()
+    run(text, {"title": "案件", "items": [1, 2]}, script_engine=script_engine)
+    assert script_engine.calls == [("notify", {"text": "已启动：案件", "n": 3})]
 
 
 RUNTIME_ONLY_ATTACKS = {
@@ -400,14 +400,14 @@ def test_runtime_errors_are_short_chinese_with_the_detail_kept() -> None:
 def test_the_restricted_engine_raises_a_task_error_whose_text_is_the_chinese_message() -> None:
     text = bpmn(chain(script_task("calc", "x = 1\ny = x['k']")))
     with pytest.raises(SandboxTaskError) as caught:
-        run(text, engine=RestrictedScriptEngine())
+        run(text, script_engine=RestrictedScriptEngine())
     error = caught.value
     assert isinstance(error, WorkflowTaskException)
     assert str(error) == "脚本第2行执行失败：不支持对该类型取下标：int"
     assert error.task.task_spec.bpmn_id == "calc" and error.line_number == 2
     assert error.__cause__ is None and "exception" not in vars(error)
     with pytest.raises(SandboxTaskError) as caught:
-        run(bpmn(gateway("open('/etc/passwd')")), engine=RestrictedScriptEngine())
+        run(bpmn(gateway("open('/etc/passwd')")), script_engine=RestrictedScriptEngine())
     assert str(caught.value) == "不允许调用：open" and caught.value.task.task_spec.bpmn_id == "decide"
 
 
