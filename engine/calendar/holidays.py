@@ -15,6 +15,7 @@ from engine.calendar.legal_calendar import (
     parse_holiday_csv,
     validate_year_table,
 )
+from engine.common.dates import as_date
 from engine.common.errors import ValidationFailed
 from engine.store.models import HolidayDay
 from engine.store.runtime import Runtime
@@ -63,7 +64,7 @@ def replace_year(session: Session, year: int, days: list[dict[str, Any]], source
     session.execute(delete(HolidayDay).where(HolidayDay.day >= date(year, 1, 1),
                                              HolidayDay.day <= date(year, 12, 31)))
     for d in days:
-        session.add(HolidayDay(day=date.fromisoformat(str(d["date"])), kind=str(d["kind"]),
+        session.add(HolidayDay(day=as_date(d["date"]), kind=str(d["kind"]),
                                name=str(d.get("name") or ""), source=source))
 
 

@@ -69,7 +69,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from jsonschema.exceptions import SchemaError, best_match
 
-from engine.common.dates import parse_iso_date
+from engine.common.dates import as_date, parse_iso_date
 
 __all__ = [
     "DATE_PATTERN",
@@ -388,7 +388,7 @@ def _as_date(value: Any) -> date | None:
             return parsed
         if "T" in value:
             try:
-                return datetime.fromisoformat(value.strip()).date()
+                return as_date(value)
             except ValueError:
                 return None
     return None

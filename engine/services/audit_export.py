@@ -14,13 +14,14 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
 
 from engine.common import clock
 from engine.common.actor import Actor
+from engine.common.dates import as_date
 from engine.common.errors import BadRequest, Forbidden
 from engine.store.models import AuditEvent
 from engine.store.runtime import Runtime
@@ -97,7 +98,7 @@ def _time(name: str, value: str | None, end: bool) -> datetime | None:
         raise BadRequest(f"参数 {name} 格式不正确", problem)
     try:
         if _DAY.fullmatch(text):
-            start = datetime.combine(date.fromisoformat(text), time(), clock.LOCAL_TZ)
+            start = datetime.combine(as_date(text), time(), clock.LOCAL_TZ)
             return start + timedelta(days=1, microseconds=-1) if end else start
         spaced = _SPACED_OFFSET.fullmatch(text)
         when = datetime.fromisoformat(f"{spaced[1]}+{spaced[2]}" if spaced else text)

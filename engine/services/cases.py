@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from engine.auth import access
 from engine.common import clock
 from engine.common.actor import Actor
 from engine.common.contract import CASE_PROCESS
+from engine.common.dates import as_date
 from engine.common.errors import Forbidden, NotFound, ValidationFailed
 from engine.forms import schemas
 from engine.process.instances import start_instance
@@ -62,7 +62,7 @@ def register_lead(runtime: Runtime, actor: Actor, data: dict[str, Any]) -> dict[
             raise ValidationFailed("承办部门不存在", {"department": "部门不存在"})
         if not access.sees_everything(actor) and data["department"] != actor.department:
             raise Forbidden("只能为本部门登记线索")
-        found_on = date.fromisoformat(data["found_on"])
+        found_on = as_date(data["found_on"])
         if found_on > clock.today():
             raise ValidationFailed("\"发现日期\"不能晚于今天", {"found_on": "发现日期不能晚于今天"})
         now = clock.now()
