@@ -19,7 +19,7 @@ from engine.store.runtime import Runtime
 
 pages = Blueprint("pages", __name__)
 
-PUBLIC = {"pages.login"}
+PUBLIC = {"pages.login", "pages.public_cases", "pages.public_case"}
 
 
 def runtime() -> Runtime:
@@ -81,7 +81,7 @@ def header_context() -> dict[str, Any]:
 
 
 def register(app: Flask) -> None:
-    from . import auth, cases, ledger, work  # noqa: F401  (the views register themselves)
+    from . import auth, cases, ledger, models, public, work  # noqa: F401  (the views register themselves)
     from .errors import install
     from .labels import install as install_labels
 
