@@ -102,3 +102,100 @@ def test_every_diagram_survives_the_modeler_round_trip(chromium: Any) -> None:
     assert any(t.get("extensions", {}).get("properties") for t in tasks.values())
     assert any(t.get("extensions", {}).get("serviceTaskOperator", {}).get("parameters") for t in tasks.values())
     assert any(t.get("data_input") for t in tasks.values())
+
+
+NEW_NAME = "索赔启动登记（修订）"
+
+
+def test_analyst_renames_a_task_saves_replays_and_deploys(person: Any) -> None:
+    analyst = person("analyst1")
+    page = analyst.page
+    analyst.go("/models")
+    assert page.locator("h1").inner_text() == "流程设计"
+    rows = page.locator('.model-version[data-process="eco_damage_claim"]')
+    versions_before = rows.count()
+    assert versions_before >= 1
+    latest = int(rows.first.get_attribute("data-version") or "0")
+    rows.first.get_by_role("button").click()
+
+    # the main process opens with its Chinese labels
+    task = page.locator('#modeler-canvas g.djs-element[data-element-id="register_claim_start"]')
+    task.wait_for(timeout=15000)
+    assert "索赔启动登记" in (task.text_content() or "")
+    assert page.locator('#modeler-canvas g.djs-element[data-element-id="screen_lead"]').text_content()
+    assert f"第{latest}版" in page.locator("#modeler-title").inner_text()
+    analyst.shot("modeler-01-opened")
+
+    # rename the task in the properties panel
+    page.evaluate("() => window.ecoModeler.get('canvas').scrollToElement('register_claim_start')")
+    task.click()
+    page.locator(".bio-properties-panel-header-label", has_text="索赔启动登记").wait_for()
+    name = page.locator("#bio-properties-panel-name")
+    if not name.is_visible():
+        page.locator(".bio-properties-panel-group-header", has_text="General").click()
+    name.wait_for()
+    name.fill(NEW_NAME)
+    name.press("Tab")
+    page.wait_for_function(
+        "() => window.ecoModeler.get('elementRegistry').get('register_claim_start').businessObject.name === "
+        + json.dumps(NEW_NAME))
+    assert NEW_NAME in (task.text_content() or "")
+    assert page.locator("#modeler-deploy").is_disabled()  # no deployment before a replay
+
+    # save: validation passes, the replay report is shown
+    page.get_by_role("button", name="保存（校验并回放）").click()
+    summary = page.locator("#replay-summary")
+    summary.wait_for(state="visible", timeout=60000)
+    text = summary.inner_text()
+    assert re.search(r"共回放\d+件案件：\d+件一致，\d+件不同", text), text
+    assert page.locator("#modeler-problems").is_hidden()
+    analyst.shot("modeler-02-replayed", full_page=True)
+
+    # deploy: a new version is listed on the page
+    page.get_by_role("button", name="部署新版本").click()
+    new_row = page.locator(f'.model-version[data-process="eco_damage_claim"][data-version="{latest + 1}"]')
+    new_row.wait_for(timeout=30000)
+    assert "已部署" in page.locator("#modeler-status").inner_text()
+    assert f"第{latest + 1}版" in page.locator("#modeler-title").inner_text()
+    analyst.shot("modeler-03-deployed")
+
+    # the new version holds the new name; the page lists it after a reload too
+    analyst.go("/models")
+    page.locator(f'.model-version[data-process="eco_damage_claim"][data-version="{latest + 1}"]').wait_for()
+    page.locator(f'.model-version[data-process="eco_damage_claim"][data-version="{latest + 1}"]') \
+        .get_by_role("button").click()
+    page.locator('#modeler-canvas g.djs-element[data-element-id="register_claim_start"]').wait_for(timeout=15000)
+    assert NEW_NAME in (page.locator('#modeler-canvas g.djs-element[data-element-id="register_claim_start"]')
+                        .text_content() or "")
+
+
+def test_validation_problems_name_their_elements(person: Any) -> None:
+    analyst = person("analyst1")
+    page = analyst.page
+    analyst.go("/models?process=eco_damage_claim")
+    page.locator('#modeler-canvas g.djs-element[data-element-id="register_claim_start"]').wait_for(timeout=15000)
+    # break a condition of a sequence flow: the server lists the problem with its element (the gateway the flow
+    # leaves), which is marked on the diagram
+    gateway = page.evaluate("""() => {
+      const registry = window.ecoModeler.get('elementRegistry');
+      const flow = registry.filter(e => e.type === 'bpmn:SequenceFlow' && e.businessObject.conditionExpression)[0];
+      window.ecoModeler.get('modeling').updateModdleProperties(flow, flow.businessObject.conditionExpression,
+                                                               { body: 'import os' });
+      return flow.source.id;
+    }""")
+    page.get_by_role("button", name="保存（校验并回放）").click()
+    problem = page.locator(f'#modeler-problem-list li[data-element="{gateway}"]')
+    problem.wait_for(timeout=30000)
+    assert gateway in problem.inner_text() and "语法错误" in problem.inner_text()
+    assert "校验未通过" in page.locator("#modeler-status").inner_text()
+    assert page.locator(f'#modeler-canvas g.djs-element.has-problem[data-element-id="{gateway}"]').count() == 1
+    assert page.locator("#modeler-replay").is_hidden() and page.locator("#modeler-deploy").is_disabled()
+    analyst.shot("modeler-04-problems")
+
+
+def test_officers_cannot_open_the_editor(person: Any) -> None:
+    officer = person("officer1")
+    response = officer.go("/models")
+    assert response.status == 403
+    response = officer.page.request.get(officer.base + "/models/data")
+    assert response.status == 403

@@ -81,7 +81,7 @@ def header_context() -> dict[str, Any]:
 
 
 def register(app: Flask) -> None:
-    from . import admin, auth, cases, ledger, public, work  # noqa: F401  (the views register themselves)
+    from . import admin, auth, cases, ledger, models, public, work  # noqa: F401  (the views register themselves)
     from .errors import install
     from .labels import install as install_labels
 

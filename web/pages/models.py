@@ -1,0 +1,115 @@
+"""The diagram editor (流程设计, ``/models``) for process analysts (and admins): the processes with their versions,
+one version opened in the bpmn-js Modeler with the properties panel, and save = validate → replay → deploy.
+
+The page's JavaScript calls the JSON routes below with the session cookie and the page's CSRF token (header
+``X-CSRFToken``): the API token in the session is never shown to the page. Each route is one call of
+``engine.services.process_models`` / ``engine.services.model_changes``; a domain error comes back as JSON
+``{error, message, fields}`` with its HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, jsonify, make_response, render_template, request
+
+from engine.common.errors import BadRequest, DomainError
+from engine.services import model_changes, process_models
+
+from . import actor, pages, runtime
+from .errors import domain_status
+
+# The editor's page only: the properties panel's script editors (CodeMirror) add <style> elements at run time, which
+# the site's policy (default-src 'self') blocks. Scripts stay 'self' only.
+EDITOR_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
+              "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _allowed() -> None:
+    if not (actor().has("analyst") or actor().has("admin")):
+        abort(403)
+
+
+def _json_error(exc: DomainError) -> tuple[Response, int]:
+    return jsonify({"error": exc.code, "message": exc.message,
+                    "fields": {str(k): str(v) for k, v in exc.fields.items()}}), domain_status(exc)
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("请求体应为 JSON 对象")
+    return body
+
+
+def _files(body: dict[str, Any]) -> Any:
+    files = body.get("files")
+    if not isinstance(files, dict):
+        raise BadRequest("请给出 files：{流程 id: BPMN XML}", {"files": "应为对象"})
+    return files
+
+
+@pages.get("/models")
+def models_page() -> Response:
+    _allowed()
+    try:
+        data = process_models.list_models(runtime(), actor())
+        response = make_response(render_template("models.html", models=data["items"], refused=None), 200)
+    except DomainError as exc:
+        response = make_response(render_template("models.html", models=[], refused=exc.message), domain_status(exc))
+    response.headers["Content-Security-Policy"] = EDITOR_CSP
+    return response
+
+
+@pages.get("/models/data")
+def models_data() -> tuple[Response, int]:
+    _allowed()
+    try:
+        return jsonify(process_models.list_models(runtime(), actor())), 200
+    except DomainError as exc:
+        return _json_error(exc)
+
+
+@pages.get("/models/<name:process_id>/versions/<int:version>.json")
+def model_version_data(process_id: str, version: int) -> tuple[Response, int]:
+    _allowed()
+    try:
+        return jsonify(process_models.version_detail(runtime(), actor(), process_id, version)), 200
+    except DomainError as exc:
+        return _json_error(exc)
+
+
+@pages.post("/models/changes/validate")
+def model_change_validate() -> tuple[Response, int]:
+    _allowed()
+    try:
+        problems = model_changes.validate_change(runtime(), actor(), _files(_body()))
+    except DomainError as exc:
+        return _json_error(exc)
+    return jsonify({"problems": problems}), 200
+
+
+@pages.post("/models/changes/replay")
+def model_change_replay() -> tuple[Response, int]:
+    _allowed()
+    try:
+        body = _body()
+        departments = body.get("departments")
+        if departments is not None and not (isinstance(departments, list)
+                                            and all(isinstance(d, str) for d in departments)):
+            raise BadRequest("departments 应为部门 id 列表", {"departments": "应为字符串数组"})
+        return jsonify(model_changes.replay_change(runtime(), actor(), _files(body), departments)), 200
+    except DomainError as exc:
+        return _json_error(exc)
+
+
+@pages.post("/models/changes/deploy")
+def model_change_deploy() -> tuple[Response, int]:
+    _allowed()
+    try:
+        body = _body()
+        replay_id = body.get("replay_id")
+        if replay_id is not None and (not isinstance(replay_id, int) or isinstance(replay_id, bool)):
+            raise BadRequest("replay_id 应为整数", {"replay_id": "应为整数"})
+        return jsonify(model_changes.deploy_change(runtime(), actor(), _files(body), replay_id)), 201
+    except DomainError as exc:
+        return _json_error(exc)
