@@ -1,5 +1,14 @@
 """The supervisor dashboard (监督看板): counts of the cases the actor may see, by stage, department and status,
-the overdue cases, the deadlines due within a week, new leads per month and the failure causes of consultations.
+the overdue cases, the deadlines due within a week, new leads per month, the failure causes of consultations and
+the money: claimed, paid to the treasury, spent on restoration (``amounts``).
+
+The amounts are read from what each obligor group's tasks recorded (``Case.variables["groups"]``, the same data
+``obligations.for_group`` reads): **claimed** is the group's ``compensation_amount`` (the agreement's, or the
+judgment's, which overwrites it, docs/procedure.md §7.3); **paid to the treasury** the recorded ``payments`` whose
+``account`` is ``treasury`` (第十一条 "缴入同级国库"; payments to a court, fund or escrow account are not counted);
+**spent on restoration** the restoration plan's ``restoration_budget`` 修复费用 plus the alternative restoration's
+``spent_amount`` 使用资金 (§8.1, §8.2). Amounts are summed per department; the ledger has no filter "has an amount",
+so each figure links to the ledger of its department (the total to the whole ledger).
 
 Every count is over ``access.visible_cases``: a supervisor sees the province, an officer their department. Each
 number comes with the ledger filter that lists exactly its cases (``case_ledger.LedgerFilter`` fields).
@@ -8,9 +17,10 @@ number comes with the ledger filter that lists exactly its cases (``case_ledger.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from engine.auth import access
 from engine.common import clock
@@ -38,6 +48,59 @@ def _months_back(today: date, count: int) -> list[str]:
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return list(reversed(months))
+
+
+AMOUNT_KINDS = ("claimed", "treasury", "restoration")
+AMOUNT_LABELS = {"claimed": "索赔金额（协议、裁判确定）", "treasury": "已缴入国库", "restoration": "修复资金"}
+
+
+def _decimal(value: Any) -> Decimal:
+    if value in (None, "") or isinstance(value, bool):
+        return Decimal("0")
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return Decimal("0")
+    return amount if amount.is_finite() and amount > 0 else Decimal("0")
+
+
+def case_amounts(variables: dict[str, Any] | None) -> dict[str, Decimal]:
+    """One case's claimed, paid-to-treasury and restoration amounts, summed over its obligor groups."""
+    out = dict.fromkeys(AMOUNT_KINDS, Decimal("0"))
+    groups = (variables or {}).get("groups") or {}
+    if not isinstance(groups, dict):
+        return out
+    for data in groups.values():
+        if not isinstance(data, dict):
+            continue
+        out["claimed"] += _decimal(data.get("compensation_amount"))
+        for payment in data.get("payments") or []:
+            if isinstance(payment, dict) and payment.get("account") == "treasury":
+                out["treasury"] += _decimal(payment.get("paid_amount", payment.get("amount")))
+        out["restoration"] += _decimal(data.get("restoration_budget")) + _decimal(data.get("spent_amount"))
+    return out
+
+
+def _amounts(rows: list[Any], departments: dict[str, str]) -> dict[str, Any]:
+    per_department: dict[str, dict[str, Decimal]] = {}
+    cases: dict[str, int] = {}
+    total = dict.fromkeys(AMOUNT_KINDS, Decimal("0"))
+    for row in rows:
+        found = case_amounts(row.variables)
+        if not any(found.values()):
+            continue
+        bucket = per_department.setdefault(row.department_id, dict.fromkeys(AMOUNT_KINDS, Decimal("0")))
+        cases[row.department_id] = cases.get(row.department_id, 0) + 1
+        for kind in AMOUNT_KINDS:
+            bucket[kind] += found[kind]
+            total[kind] += found[kind]
+    return {
+        "labels": dict(AMOUNT_LABELS),
+        "total": {**{k: f"{v:.2f}" for k, v in total.items()}, "cases": sum(cases.values()), "filter": {}},
+        "by_department": [{"department": d, "name": departments.get(d, d), "cases": cases[d],
+                           **{k: f"{v:.2f}" for k, v in per_department[d].items()}, "filter": {"department": d}}
+                          for d in sorted(per_department, key=lambda d: (-per_department[d]["claimed"], d))],
+    }
 
 
 def overview(runtime: Runtime, actor: Actor) -> dict[str, Any]:
@@ -82,6 +145,9 @@ def overview(runtime: Runtime, actor: Actor) -> dict[str, Any]:
                                   .where(ObligorGroup.outcome == "failed")
                                   .group_by(ObligorGroup.failure_reason)).all())
         total = s.execute(select(func.count()).select_from(visible)).scalar_one()
+        money_rows = s.execute(select(visible.c.department_id, visible.c.variables).where(
+            visible.c.status.in_(("open", "case_closed")),
+            exists().where(ObligorGroup.case_id == visible.c.id))).all()
 
         def case_ref(case_id: int, number: str | None, title: str, department: str) -> dict[str, Any]:
             return {"id": case_id, "number": number, "title": title, "department": department,
@@ -107,4 +173,5 @@ def overview(runtime: Runtime, actor: Actor) -> dict[str, Any]:
             "consultation_failures": [{"reason": reason, "label": label, "count": int(failures.get(reason, 0)),
                                        "filter": {"failure_reason": reason}}
                                       for reason, label in FAILURE_REASONS.items()],
+            "amounts": _amounts(list(money_rows), departments),
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Flask
@@ -57,6 +58,16 @@ def days_left(days: int | None) -> str:
     return f"剩{days}天"
 
 
+def money(value: Any) -> str:
+    """1250000.00 → 1,250,000.00 (元, two decimals; what is not a number is shown as it is)."""
+    if value in (None, ""):
+        return ""
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
 def install(app: Flask) -> None:
     tables = {"role": ROLES, "stage": STAGE_LABELS, "status": STATUS_LABELS, "event": EVENTS,
               "outcome": GROUP_OUTCOMES, "deadline_state": DEADLINE_STATES, "notification": NOTIFICATION_KINDS,
@@ -71,3 +82,4 @@ def install(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(chinese_date, "cn_date")
     app.add_template_filter(days_left, "days_left")
+    app.add_template_filter(money, "money")
