@@ -4,8 +4,9 @@
 #   htmx.min.js                                   htmx.org — partial updates (claim/unclaim, mark read)
 #   bpmn-js/bpmn-navigated-viewer.production.min.js + assets/   bpmn-js — the case diagram (global BpmnJS)
 #   echarts.min.js                                echarts — the supervisor dashboard's charts
-#   modeler/modeler.bundle.js + properties-panel.css   the diagram editor (/models): bpmn-js Modeler, the properties
-#                                                 panel (bpmn-js-properties-panel) and web/static/js/spiffworkflow-moddle.json,
+#   modeler/modeler.bundle.js + properties-panel.css + bpmnlint.css   the diagram editor (/models): bpmn-js Modeler,
+#                                                 the properties panel (bpmn-js-properties-panel), bpmnlint's recommended
+#                                                 rules (bpmn-js-bpmnlint) and web/static/js/spiffworkflow-moddle.json,
 #                                                 bundled by esbuild (tools/build-modeler.mjs, under a second)
 # Idempotent: nothing is installed when node_modules matches the lock file; the copy is redone each time (cheap).
 set -euo pipefail
@@ -16,7 +17,7 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 stamp=node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ ! -d node_modules/bpmn-js ] \
-    || [ ! -d node_modules/esbuild ] || [ ! -d node_modules/bpmn-js-properties-panel ]; then
+    || [ ! -d node_modules/esbuild ] || [ ! -d node_modules/bpmn-js-properties-panel ] || [ ! -d node_modules/bpmn-js-bpmnlint ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 vendor=web/static/vendor
@@ -27,7 +28,7 @@ cp node_modules/echarts/dist/echarts.min.js "$vendor.tmp/"
 cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js "$vendor.tmp/bpmn-js/"
 cp -R node_modules/bpmn-js/dist/assets "$vendor.tmp/bpmn-js/assets"
 node tools/build-modeler.mjs "$vendor.tmp/modeler"
-for pkg in htmx.org echarts bpmn-js bpmn-js-properties-panel @bpmn-io/properties-panel esbuild; do
+for pkg in htmx.org echarts bpmn-js bpmn-js-properties-panel @bpmn-io/properties-panel bpmnlint bpmn-js-bpmnlint esbuild; do
   node -e "const p=require('./node_modules/$pkg/package.json'); console.log(p.name+'@'+p.version+' '+p.license)"
 done >"$vendor.tmp/VERSIONS"
 rm -rf "$vendor"

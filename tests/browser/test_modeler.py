@@ -124,6 +124,9 @@ def test_analyst_renames_a_task_saves_replays_and_deploys(person: Any) -> None:
     assert "索赔启动登记" in (task.text_content() or "")
     assert page.locator('#modeler-canvas g.djs-element[data-element-id="screen_lead"]').text_content()
     assert f"第{latest}版" in page.locator("#modeler-title").inner_text()
+    # bpmnlint's recommended rules run live: its button shows the count of issues
+    page.locator(".bjsl-button").wait_for(timeout=10000)
+    assert re.search(r"\d", page.locator(".bjsl-button").inner_text())
     analyst.shot("modeler-01-opened")
 
     # rename the task in the properties panel

@@ -1,22 +1,29 @@
 /* The modeler bundle's entry (built by tools/build-modeler.mjs with esbuild into web/static/vendor/modeler/, never
-   committed): bpmn-js's Modeler, the properties panel and the spiffworkflow moddle descriptor, so that the engine's
+   committed): bpmn-js's Modeler, the properties panel, bpmnlint's recommended rules shown live (bpmn-js-bpmnlint) and
+   the spiffworkflow moddle descriptor, so that the engine's
    extension elements (properties, serviceTaskOperator with its parameters, preScript / postScript, message
    variables, multi-instance loopDataInputRef / loopDataOutputRef names) survive an import and saveXML.
    Exposes window.EcoModeler = { create(options), moddleExtensions }. */
 import BpmnModeler from "bpmn-js/lib/Modeler";
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js-properties-panel";
+import lintModule from "bpmn-js-bpmnlint";
+import bpmnlintConfig from "eco-bpmnlint-config";
 import spiffworkflow from "./spiffworkflow-moddle.json";
 
 const moddleExtensions = { spiffworkflow };
 
 function create(options) {
-  const { container, propertiesPanel } = options;
-  const config = { container, moddleExtensions };
+  const { container, propertiesPanel, lint } = options;
+  const config = { container, moddleExtensions, additionalModules: [] };
   if (propertiesPanel) {
     config.propertiesPanel = { parent: propertiesPanel };
-    config.additionalModules = [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule];
+    config.additionalModules.push(BpmnPropertiesPanelModule, BpmnPropertiesProviderModule);
+  }
+  if (lint) {
+    config.linting = { bpmnlint: bpmnlintConfig, active: true };
+    config.additionalModules.push(lintModule);
   }
   return new BpmnModeler(config);
 }
 
-window.EcoModeler = { create, moddleExtensions };
+window.EcoModeler = { create, moddleExtensions, bpmnlintConfig };

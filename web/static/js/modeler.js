@@ -24,7 +24,8 @@
     var replayBox = document.getElementById("modeler-replay");
     var modeler = window.EcoModeler.create({
       container: document.getElementById("modeler-canvas"),
-      propertiesPanel: document.getElementById("modeler-properties")
+      propertiesPanel: document.getElementById("modeler-properties"),
+      lint: true
     });
     var current = null;   // {id, version}
     var replayed = null;  // {xml, replay_id}
@@ -164,7 +165,10 @@
           canvas.zoom("fit-viewport");
           if (canvas.zoom() < 0.6) {  // a whole procedure is too small to read: start at the beginning, readable
             var box = canvas.viewbox();
-            canvas.zoom(0.8, { x: box.x, y: box.y + box.height / 2 });
+            var width = box.outer.width / 0.8, height = box.outer.height / 0.8;
+            canvas.viewbox({ x: box.inner.x - 140,  // clear of the palette
+                             y: box.inner.y + box.inner.height / 2 - height / 2,
+                             width: width, height: height });
           }
           say("已打开");
         });
