@@ -143,6 +143,17 @@ def test_analyst_renames_a_task_saves_replays_and_deploys(person: Any) -> None:
         "() => window.ecoModeler.get('elementRegistry').get('register_claim_start').businessObject.name === "
         + json.dumps(NEW_NAME))
     assert NEW_NAME in (task.text_content() or "")
+    # the candidate role is a choice in the panel's 办理设置 group (spiffworkflow:property role)
+    role = page.locator("#bio-properties-panel-spiff-role")
+    if not role.is_visible():
+        page.locator(".bio-properties-panel-group-header", has_text="办理设置").click()
+    assert role.input_value() == "officer"
+    assert page.locator("#bio-properties-panel-spiff-form").input_value() == "register_claim_start"
+    role.select_option("division_head")
+    page.wait_for_function(
+        "() => window.ecoModeler.get('elementRegistry').get('register_claim_start').businessObject.extensionElements"
+        ".values.find(v => v.$type === 'spiffworkflow:Properties').properties.find(p => p.name === 'role').value"
+        " === 'division_head'")
     assert page.locator("#modeler-deploy").is_disabled()  # no deployment before a replay
 
     # save: validation passes, the replay report is shown
@@ -170,6 +181,10 @@ def test_analyst_renames_a_task_saves_replays_and_deploys(person: Any) -> None:
     page.locator('#modeler-canvas g.djs-element[data-element-id="register_claim_start"]').wait_for(timeout=15000)
     assert NEW_NAME in (page.locator('#modeler-canvas g.djs-element[data-element-id="register_claim_start"]')
                         .text_content() or "")
+    assert page.evaluate(
+        "() => window.ecoModeler.get('elementRegistry').get('register_claim_start').businessObject.extensionElements"
+        ".values.find(v => v.$type === 'spiffworkflow:Properties').properties.find(p => p.name === 'role').value"
+        ) == "division_head"
 
 
 def test_validation_problems_name_their_elements(person: Any) -> None:
@@ -202,3 +217,15 @@ def test_officers_cannot_open_the_editor(person: Any) -> None:
     assert response.status == 403
     response = officer.page.request.get(officer.base + "/models/data")
     assert response.status == 403
+
+
+def test_the_editor_routes_need_the_csrf_token(person: Any) -> None:
+    analyst = person("analyst1")
+    files = {"eco_damage_claim": (ROOT / "bpmn/eco_damage_claim.bpmn").read_text(encoding="utf-8")}
+    refused = analyst.page.request.post(analyst.base + "/models/changes/deploy", data={"files": files})
+    assert refused.status == 400  # no X-CSRFToken: the session cookie alone does not deploy
+    analyst.go("/models")
+    token = json.loads(analyst.page.locator("body").get_attribute("hx-headers") or "{}")["X-CSRFToken"]
+    checked = analyst.page.request.post(analyst.base + "/models/changes/validate", data={"files": files},
+                                        headers={"X-CSRFToken": token})
+    assert checked.status == 200 and checked.json() == {"problems": []}

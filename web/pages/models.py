@@ -12,11 +12,14 @@ from typing import Any
 
 from flask import Response, abort, jsonify, make_response, render_template, request
 
+from engine.common.contract import STAGES
 from engine.common.errors import BadRequest, DomainError
 from engine.services import model_changes, process_models
+from engine.services.case_ledger import STAGE_LABELS
 
 from . import actor, pages, runtime
 from .errors import domain_status
+from .labels import ROLES
 
 # The editor's page only: the properties panel's script editors (CodeMirror) add <style> elements at run time, which
 # the site's policy (default-src 'self') blocks. Scripts stay 'self' only.
@@ -27,6 +30,15 @@ EDITOR_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsaf
 def _allowed() -> None:
     if not (actor().has("analyst") or actor().has("admin")):
         abort(403)
+
+
+def _choices() -> dict[str, list[dict[str, str]]]:
+    """The lists the properties panel offers: candidate roles, the forms of ``bpmn/forms``, the stages."""
+    forms_dir = runtime().config.bpmn_dir / "forms"
+    forms = sorted(p.stem for p in forms_dir.glob("*.json")) if forms_dir.is_dir() else []
+    return {"roles": [{"value": k, "label": f"{v}（{k}）"} for k, v in ROLES.items() if k != "system"],
+            "forms": [{"value": f, "label": f} for f in forms],
+            "stages": [{"value": s, "label": f"{STAGE_LABELS.get(s, s)}（{s}）"} for s in STAGES]}
 
 
 def _json_error(exc: DomainError) -> tuple[Response, int]:
@@ -53,9 +65,10 @@ def models_page() -> Response:
     _allowed()
     try:
         data = process_models.list_models(runtime(), actor())
-        response = make_response(render_template("models.html", models=data["items"], refused=None), 200)
+        response = make_response(render_template("models.html", models=data["items"], refused=None,
+                                                 choices=_choices()), 200)
     except DomainError as exc:
-        response = make_response(render_template("models.html", models=[], refused=exc.message), domain_status(exc))
+        response = make_response(render_template("models.html", models=[], refused=exc.message, choices={}), domain_status(exc))
     response.headers["Content-Security-Policy"] = EDITOR_CSP
     return response
 

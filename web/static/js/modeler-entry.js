@@ -9,15 +9,19 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js
 import lintModule from "bpmn-js-bpmnlint";
 import bpmnlintConfig from "eco-bpmnlint-config";
 import spiffworkflow from "./spiffworkflow-moddle.json";
+import SpiffPropertiesProvider from "./modeler-spiff-panel.js";
+
+const SpiffPanelModule = { __init__: ["spiffPropertiesProvider"], spiffPropertiesProvider: ["type", SpiffPropertiesProvider] };
 
 const moddleExtensions = { spiffworkflow };
 
 function create(options) {
-  const { container, propertiesPanel, lint } = options;
+  const { container, propertiesPanel, lint, choices } = options;
   const config = { container, moddleExtensions, additionalModules: [] };
   if (propertiesPanel) {
     config.propertiesPanel = { parent: propertiesPanel };
-    config.additionalModules.push(BpmnPropertiesPanelModule, BpmnPropertiesProviderModule);
+    config.additionalModules.push(BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SpiffPanelModule);
+    config.ecoChoices = choices || {};
   }
   if (lint) {
     config.linting = { bpmnlint: bpmnlintConfig, active: true };

@@ -25,7 +25,8 @@
     var modeler = window.EcoModeler.create({
       container: document.getElementById("modeler-canvas"),
       propertiesPanel: document.getElementById("modeler-properties"),
-      lint: true
+      lint: true,
+      choices: JSON.parse(app.getAttribute("data-choices") || "{}")
     });
     var current = null;   // {id, version}
     var replayed = null;  // {xml, replay_id}
