@@ -28,6 +28,7 @@ from engine.store.runtime import Runtime
 
 PUBLIC_STATUS = "case_closed"
 PER_PAGE_MAX = 100
+HIDDEN = "＊＊＊（不公开）"
 ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 
 
@@ -42,8 +43,10 @@ def mask_name(name: str) -> str:
 class _Scrubber:
     """Masks the case's natural persons' names and removes ID numbers from any text shown to the public."""
 
-    def __init__(self, people: list[Obligor]) -> None:
-        names = sorted({p.name.strip() for p in people if p.name and p.name.strip()}, key=len, reverse=True)
+    def __init__(self, people: list[Obligor], representatives: list[str] | None = None) -> None:
+        found = {p.name.strip() for p in people if p.name and p.name.strip()}
+        found |= {r.strip() for r in representatives or [] if r and r.strip()}
+        names = sorted(found, key=len, reverse=True)
         self.names = [(n, mask_name(n)) for n in names]
         self.ids = sorted({p.id_number.strip() for p in people if p.id_number and p.id_number.strip()},
                           key=len, reverse=True)
@@ -53,9 +56,9 @@ class _Scrubber:
             return ""
         text = str(value)
         for number in self.ids:
-            text = text.replace(number, "（身份证号码不公开）")
-            text = text.replace(number.lower(), "（身份证号码不公开）")
-        text = ID_LIKE.sub("（证件号码不公开）", text)
+            text = text.replace(number, HIDDEN)
+            text = text.replace(number.lower(), HIDDEN)
+        text = ID_LIKE.sub(HIDDEN, text)
         for name, masked in self.names:
             text = text.replace(name, masked)
         return text
@@ -146,14 +149,20 @@ def published_cases(runtime: Runtime, page: int = 1, per_page: int = 20) -> dict
             case = s.get(Case, case_id)
             if case is None:
                 continue
-            people = _people(s, case.id)
-            items.append(_summary(s, case, _Scrubber(people)))
+            items.append(_summary(s, case, _scrubber(s, case.id)))
         return {"items": items, "total": len(ids), "page": page, "per_page": per_page}
 
 
 def _people(session: Session, case_id: int) -> list[Obligor]:
     return list(session.execute(select(Obligor).where(Obligor.case_id == case_id, Obligor.kind != "company"))
                 .scalars())
+
+
+def _scrubber(session: Session, case_id: int) -> _Scrubber:
+    """Persons among the obligors, and the companies' legal representatives (natural persons too)."""
+    representatives = session.execute(select(Obligor.legal_representative).where(
+        Obligor.case_id == case_id, Obligor.kind == "company")).scalars().all()
+    return _Scrubber(_people(session, case_id), [r for r in representatives if r])
 
 
 def published_case(runtime: Runtime, case_id: int) -> dict[str, Any]:
@@ -163,8 +172,7 @@ def published_case(runtime: Runtime, case_id: int) -> dict[str, Any]:
         case = s.get(Case, case_id)
         if case is None or case.status != PUBLIC_STATUS or (case.variables or {}).get("publish") is not True:
             raise NotFound("该案件不存在或未公开")
-        people = _people(s, case.id)
-        scrub = _Scrubber(people)
+        scrub = _scrubber(s, case.id)
         out = _summary(s, case, scrub)
         variables = case.variables or {}
         groups = s.execute(select(ObligorGroup).where(ObligorGroup.case_id == case.id)

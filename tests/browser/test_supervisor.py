@@ -128,3 +128,4 @@ def test_admin_and_public_pages_fit_a_768_wide_tablet(person: Any, path: str) ->
         .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
         .map(el => el.name || el.id)""")
     assert unlabeled == [], unlabeled
+    tablet.shot("10-tablet" + re.sub(r"[^a-z0-9]+", "-", path))

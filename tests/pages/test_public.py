@@ -36,7 +36,8 @@ def _closed(runtime: Runtime, title: str, publish: bool = True) -> Case:
     case.do("record_compensation_payment", {"paid_amount": "1250000.00", "paid_on": case.today(), "payer": COMPANY["name"],
                                             "account": "treasury", "receipt_number": "非税收入票据0001"})
     case.do("report_performance_to_authorities", {"report_needed": False})
-    view = case.do("close_case", {"closed_on": case.today(), "closing_summary": f"已履行完毕，{PERSON['name']}已缴清",
+    view = case.do("close_case", {"closed_on": case.today(),
+                                  "closing_summary": f"已履行完毕，{PERSON['name']}已缴清，{COMPANY['legal_representative']}到场",
                                   "publish": publish})
     assert view["status"] == "case_closed"
     return case
@@ -71,7 +72,7 @@ def test_public_pages_show_published_closed_cases_without_personal_data(runtime:
     detail = client.get(f"/public/cases/{published.id}")
     assert detail.status_code == 200
     page = detail.get_data(as_text=True)
-    assert COMPANY["name"] in page and "1250000.00" in page and "连带赔偿责任" in page
+    assert COMPANY["name"] in page and "1,250,000.00" in page and "连带赔偿责任" in page
     assert "陈*" in page and "已缴纳" in page
     for secret in (PERSON["name"], PERSON["id_number"], PERSON["id_number"][:17], PERSON["address"], PERSON["contact"],
                    COMPANY["legal_representative"], "非税收入票据0001"):

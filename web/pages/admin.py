@@ -10,12 +10,13 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from engine.auth.users import ROLE_NAMES, ROLES
+from engine.auth.users import ROLES
 from engine.common import clock
 from engine.common.errors import Forbidden, NotFound, ValidationFailed
 from engine.services import admin_departments, admin_settings, admin_users, directory, holiday_admin
 
 from . import actor, pages, runtime
+from .labels import ROLES as ROLE_NAMES
 
 BLANK_HOLIDAY_ROWS = 5
 MAX_HOLIDAY_ROWS = 366
