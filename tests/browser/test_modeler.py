@@ -229,3 +229,19 @@ def test_the_editor_routes_need_the_csrf_token(person: Any) -> None:
     checked = analyst.page.request.post(analyst.base + "/models/changes/validate", data={"files": files},
                                         headers={"X-CSRFToken": token})
     assert checked.status == 200 and checked.json() == {"problems": []}
+
+
+def test_analyst_creates_a_new_process(person: Any) -> None:
+    analyst = person("analyst1")
+    page = analyst.page
+    analyst.go("/models")
+    page.get_by_label("流程 id").fill("restoration_followup")
+    page.get_by_label("流程名称").fill("修复后回访")
+    page.get_by_role("button", name="新建流程").click()
+    page.locator('#modeler-canvas g.djs-element[data-element-id="restoration_followup_started"]').wait_for()
+    assert "新流程" in page.locator("#modeler-title").inner_text()
+    page.get_by_role("button", name="保存（校验并回放）").click()
+    page.locator("#replay-summary").wait_for(state="visible", timeout=60000)
+    page.get_by_role("button", name="部署新版本").click()
+    page.locator('.model-version[data-process="restoration_followup"][data-version="1"]').wait_for(timeout=30000)
+    assert "修复后回访" in page.locator('.model[data-process="restoration_followup"]').inner_text()

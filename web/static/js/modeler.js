@@ -176,6 +176,41 @@
       }).catch(function (e) { say("打开失败：" + e.message); });
     }
 
+    function xmlText(text) {
+      return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+    }
+
+    // a new process: a start event, a flow and an end event, drawn; deployed as version 1 after validate + replay
+    function create(id, name) {
+      var n = xmlText(name);
+      var xml = '<?xml version="1.0" encoding="UTF-8"?>\n' +
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" ' +
+        'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" ' +
+        'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" ' +
+        'id="definitions_' + id + '" targetNamespace="http://eco-claims.example/bpmn">' +
+        '<bpmn:process id="' + id + '" name="' + n + '" isExecutable="true">' +
+        '<bpmn:startEvent id="' + id + '_started" name="开始"><bpmn:outgoing>' + id + '_flow</bpmn:outgoing></bpmn:startEvent>' +
+        '<bpmn:sequenceFlow id="' + id + '_flow" sourceRef="' + id + '_started" targetRef="' + id + '_ended"/>' +
+        '<bpmn:endEvent id="' + id + '_ended" name="结束"><bpmn:incoming>' + id + '_flow</bpmn:incoming></bpmn:endEvent>' +
+        '</bpmn:process>' +
+        '<bpmndi:BPMNDiagram id="' + id + '_diagram"><bpmndi:BPMNPlane id="' + id + '_plane" bpmnElement="' + id + '">' +
+        '<bpmndi:BPMNShape id="' + id + '_started_di" bpmnElement="' + id + '_started"><dc:Bounds x="180" y="160" width="36" height="36"/></bpmndi:BPMNShape>' +
+        '<bpmndi:BPMNShape id="' + id + '_ended_di" bpmnElement="' + id + '_ended"><dc:Bounds x="400" y="160" width="36" height="36"/></bpmndi:BPMNShape>' +
+        '<bpmndi:BPMNEdge id="' + id + '_flow_di" bpmnElement="' + id + '_flow"><di:waypoint x="216" y="178"/><di:waypoint x="400" y="178"/></bpmndi:BPMNEdge>' +
+        '</bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>';
+      return modeler.importXML(xml).then(function () {
+        current = { id: id, version: null, name: name };
+        replayed = null;
+        deployButton.disabled = true;
+        saveButton.disabled = false;
+        problemsBox.hidden = true;
+        replayBox.hidden = true;
+        title.textContent = name + "（" + id + "）新流程，尚未部署";
+        document.querySelectorAll(".model-version.is-open").forEach(function (row) { row.classList.remove("is-open"); });
+        say("已新建：画好后保存（校验并回放），再部署为第1版");
+      }).catch(function (e) { say("新建失败：" + e.message); });
+    }
+
     function save() {
       if (!current) return;
       saveButton.disabled = true;
@@ -235,6 +270,14 @@
       var li = ev.target.closest("li[data-element]");
       var found = li && modeler.get("elementRegistry").get(li.getAttribute("data-element"));
       if (found) { modeler.get("selection").select(found); modeler.get("canvas").scrollToElement(found); }
+    });
+    document.getElementById("new-process").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var id = document.getElementById("new-process-id").value.trim();
+      var name = document.getElementById("new-process-name").value.trim();
+      if (!/^[a-z][a-z0-9_]{0,79}$/.test(id) || !name) { say("请填写流程 id（小写字母开头）和名称"); return; }
+      if (document.querySelector('.model[data-process="' + id + '"]')) { say("流程 " + id + " 已存在，请打开它的版本"); return; }
+      create(id, name);
     });
     saveButton.addEventListener("click", save);
     deployButton.addEventListener("click", deploy);
