@@ -116,7 +116,7 @@ def test_analyst_renames_a_task_saves_replays_and_deploys(person: Any) -> None:
     versions_before = rows.count()
     assert versions_before >= 1
     latest = int(rows.first.get_attribute("data-version") or "0")
-    rows.first.get_by_role("button").click()
+    rows.first.locator(".open-version").click()
 
     # the main process opens with its Chinese labels
     task = page.locator('#modeler-canvas g.djs-element[data-element-id="register_claim_start"]')
@@ -176,8 +176,7 @@ def test_analyst_renames_a_task_saves_replays_and_deploys(person: Any) -> None:
     # the new version holds the new name; the page lists it after a reload too
     analyst.go("/models")
     page.locator(f'.model-version[data-process="eco_damage_claim"][data-version="{latest + 1}"]').wait_for()
-    page.locator(f'.model-version[data-process="eco_damage_claim"][data-version="{latest + 1}"]') \
-        .get_by_role("button").click()
+    page.locator(f'.model-version[data-process="eco_damage_claim"][data-version="{latest + 1}"] .open-version').click()
     page.locator('#modeler-canvas g.djs-element[data-element-id="register_claim_start"]').wait_for(timeout=15000)
     assert NEW_NAME in (page.locator('#modeler-canvas g.djs-element[data-element-id="register_claim_start"]')
                         .text_content() or "")
@@ -185,6 +184,19 @@ def test_analyst_renames_a_task_saves_replays_and_deploys(person: Any) -> None:
         "() => window.ecoModeler.get('elementRegistry').get('register_claim_start').businessObject.extensionElements"
         ".values.find(v => v.$type === 'spiffworkflow:Properties').properties.find(p => p.name === 'role').value"
         ) == "division_head"
+
+    # the readable diff against the version before names the renamed task and its changed role
+    page.locator(f'.model-version[data-process="eco_damage_claim"][data-version="{latest + 1}"]') \
+        .get_by_role("button", name="与上一版比较").click()
+    diff = page.locator("#diff-list")
+    diff.get_by_text("register_claim_start").first.wait_for()
+    assert NEW_NAME in diff.inner_text() and "division_head" in diff.inner_text()
+    with page.expect_download() as download:
+        page.locator(f'.model-version[data-process="eco_damage_claim"][data-version="{latest + 1}"]') \
+            .get_by_role("link", name="下载").click()
+    saved = Path(download.value.path()).read_text(encoding="utf-8")
+    assert NEW_NAME in saved and "<bpmn:loopDataInputRef>obligor_groups</bpmn:loopDataInputRef>" in saved
+    analyst.shot("modeler-05-diff")
 
 
 def test_validation_problems_name_their_elements(person: Any) -> None:

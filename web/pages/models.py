@@ -36,9 +36,15 @@ def _choices() -> dict[str, list[dict[str, str]]]:
     """The lists the properties panel offers: candidate roles, the forms of ``bpmn/forms``, the stages."""
     forms_dir = runtime().config.bpmn_dir / "forms"
     forms = sorted(p.stem for p in forms_dir.glob("*.json")) if forms_dir.is_dir() else []
+    templates_dir = runtime().config.templates_dir
+    documents = []
+    for path in sorted(templates_dir.glob("form[0-9]*_*.docx")) if templates_dir.is_dir() else []:
+        number = path.stem.split("_", 1)[0].removeprefix("form")
+        documents.append({"value": number, "label": f"文书{number}：{path.name}"})
     return {"roles": [{"value": k, "label": f"{v}（{k}）"} for k, v in ROLES.items() if k != "system"],
             "forms": [{"value": f, "label": f} for f in forms],
-            "stages": [{"value": s, "label": f"{STAGE_LABELS.get(s, s)}（{s}）"} for s in STAGES]}
+            "stages": [{"value": s, "label": f"{STAGE_LABELS.get(s, s)}（{s}）"} for s in STAGES],
+            "documents": documents}
 
 
 def _json_error(exc: DomainError) -> tuple[Response, int]:
@@ -87,6 +93,29 @@ def model_version_data(process_id: str, version: int) -> tuple[Response, int]:
     _allowed()
     try:
         return jsonify(process_models.version_detail(runtime(), actor(), process_id, version)), 200
+    except DomainError as exc:
+        return _json_error(exc)
+
+
+@pages.get("/models/<name:process_id>/versions/<int:version>.bpmn")
+def model_version_download(process_id: str, version: int) -> Response:
+    _allowed()
+    try:
+        detail = process_models.version_detail(runtime(), actor(), process_id, version)
+    except DomainError as exc:
+        abort(domain_status(exc))
+    response = Response(detail["xml"], mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{process_id}-v{version}.bpmn"'
+    return response
+
+
+@pages.get("/models/<name:process_id>/diff")
+def model_version_diff(process_id: str) -> tuple[Response, int]:
+    _allowed()
+    try:
+        old = request.args.get("from", type=int)
+        new = request.args.get("to", type=int)
+        return jsonify(model_changes.version_diff(runtime(), actor(), process_id, old, new)), 200
     except DomainError as exc:
         return _json_error(exc)
 

@@ -103,9 +103,24 @@ function OperatorEntry(props) {
 }
 
 function ParameterEntry(props) {
-  const { element, id, parameter } = props;
+  const { element, id, parameter, choices } = props;
   const modeling = useService("modeling");
   const debounce = useService("debounceInput");
+  const operator = operatorOf(element);
+  if (operator && operator.id === "render_document" && parameter.id === "form") {  // the document template: forms 1–7
+    return h(SelectEntry, {
+      element, id, label: "文书模板（form）",
+      getValue: () => parameter.value || "",
+      setValue: (value) => modeling.updateModdleProperties(element, parameter, { value: value || "" }),
+      getOptions: () => {
+        const options = (choices.documents || []).slice();
+        if (parameter.value && !options.some((o) => o.value === parameter.value)) {
+          options.push({ value: parameter.value, label: parameter.value + "（没有此模板）" });
+        }
+        return options;
+      },
+    });
+  }
   return h(TextFieldEntry, {
     element, id, label: `参数 ${parameter.id}（${parameter.type || "any"}）`, debounce,
     getValue: () => parameter.value || "",
@@ -128,7 +143,7 @@ export default function SpiffPropertiesProvider(propertiesPanel, injector) {
     if (operator) {
       const params = (operator.parameterList && operator.parameterList.parameters) || [];
       const opEntries = [{ id: "spiff-operator", component: OperatorEntry, isEdited: isTextFieldEntryEdited }].concat(
-        params.map((p, i) => ({ id: `spiff-parameter-${i}`, parameter: p, component: ParameterEntry,
+        params.map((p, i) => ({ id: `spiff-parameter-${i}`, parameter: p, choices, component: ParameterEntry,
                                 isEdited: isTextFieldEntryEdited })));
       groups.splice(at + 1, 0, { id: "spiff-operator", label: "服务操作与参数", entries: opEntries, component: Group,
                                  shouldOpen: true });

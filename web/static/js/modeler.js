@@ -139,6 +139,21 @@
           row.appendChild(document.createTextNode(" "));
           row.appendChild(el("span", v.deployed_at.slice(0, 16).replace("T", " ") + " · " + v.deployed_by + " · " +
                                      v.cases + "件", "muted"));
+          var tools = el("span", null, "version-tools");
+          var link = el("a", "下载");
+          link.href = base + "/" + encodeURIComponent(m.id) + "/versions/" + v.version + ".bpmn";
+          link.setAttribute("download", "");
+          tools.appendChild(link);
+          if (v.version > 1) {
+            tools.appendChild(document.createTextNode(" · "));
+            var d = el("button", "与上一版比较", "version-link diff-version");
+            d.type = "button";
+            d.setAttribute("data-process", m.id);
+            d.setAttribute("data-version", String(v.version));
+            tools.appendChild(d);
+          }
+          row.appendChild(document.createTextNode(" "));
+          row.appendChild(tools);
           ul.appendChild(row);
         });
         li.appendChild(ul);
@@ -211,6 +226,30 @@
       }).catch(function (e) { say("新建失败：" + e.message); });
     }
 
+    // a readable diff between a version and the one before (elements added / removed / changed, properties changed)
+    function showDiff(id, version) {
+      call("GET", "/" + encodeURIComponent(id) + "/diff?from=" + (version - 1) + "&to=" + version).then(function (r) {
+        var box = document.getElementById("modeler-diff");
+        var list = document.getElementById("diff-list");
+        box.hidden = false;
+        list.textContent = "";
+        if (!r.ok) { list.appendChild(el("li", r.data.message || "比较失败")); return; }
+        var data = r.data;
+        document.getElementById("diff-title").textContent =
+          "版本比较：" + id + " 第" + (version - 1) + "版 → 第" + version + "版";
+        function name(e) { return (e.type_label || e.type) + " " + (e.name || "") + "（" + e.id + "）"; }
+        data.process_changes.forEach(function (c) { list.appendChild(el("li", c.label + "：" + c.before + " → " + c.after)); });
+        data.added.forEach(function (e) { list.appendChild(el("li", "新增 " + name(e))); });
+        data.removed.forEach(function (e) { list.appendChild(el("li", "删除 " + name(e))); });
+        data.changed.forEach(function (e) {
+          list.appendChild(el("li", "修改 " + name(e) + "：" + e.changes.map(function (c) {
+            return c.label + " " + (c.before == null ? "（无）" : c.before) + " → " + (c.after == null ? "（无）" : c.after);
+          }).join("；")));
+        });
+        if (!list.children.length) list.appendChild(el("li", data.layout_only ? "只改了布局" : "没有差别"));
+      });
+    }
+
     function save() {
       if (!current) return;
       saveButton.disabled = true;
@@ -265,6 +304,8 @@
     document.getElementById("model-list").addEventListener("click", function (ev) {
       var b = ev.target.closest(".open-version");
       if (b) open(b.getAttribute("data-process"), Number(b.getAttribute("data-version")));
+      var d = ev.target.closest(".diff-version");
+      if (d) showDiff(d.getAttribute("data-process"), Number(d.getAttribute("data-version")));
     });
     problemList.addEventListener("click", function (ev) {
       var li = ev.target.closest("li[data-element]");
