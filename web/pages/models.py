@@ -8,14 +8,19 @@ The page's JavaScript calls the JSON routes below with the session cookie and th
 
 from __future__ import annotations
 
+import secrets
+import threading
+import time
 from typing import Any
 
 from flask import Response, abort, jsonify, make_response, render_template, request
 
+from engine.common.actor import Actor
 from engine.common.contract import STAGES
 from engine.common.errors import BadRequest, DomainError
 from engine.services import model_changes, process_models
 from engine.services.case_ledger import STAGE_LABELS
+from engine.store.runtime import Runtime
 
 from . import actor, pages, runtime
 from .errors import domain_status
@@ -132,6 +137,8 @@ def model_change_validate() -> tuple[Response, int]:
 
 @pages.post("/models/changes/replay")
 def model_change_replay() -> tuple[Response, int]:
+    """Starts the replay in the background (a thread of this process) and answers with the job to poll: the page
+    shows a progress bar from ``GET /models/changes/replay/<job>``, then the report."""
     _allowed()
     try:
         body = _body()
@@ -139,9 +146,61 @@ def model_change_replay() -> tuple[Response, int]:
         if departments is not None and not (isinstance(departments, list)
                                             and all(isinstance(d, str) for d in departments)):
             raise BadRequest("departments 应为部门 id 列表", {"departments": "应为字符串数组"})
-        return jsonify(model_changes.replay_change(runtime(), actor(), _files(body), departments)), 200
+        files = _files(body)
     except DomainError as exc:
         return _json_error(exc)
+    job = _start_replay(runtime(), actor(), files, departments)
+    return jsonify({"job": job}), 202
+
+
+@pages.get("/models/changes/replay/<job>")
+def model_change_replay_status(job: str) -> tuple[Response, int]:
+    _allowed()
+    with _JOBS_LOCK:
+        state = _JOBS.get(job)
+        if state is None or state["owner"] != actor().username:
+            return jsonify({"error": "not_found", "message": "回放任务不存在或已过期", "fields": {}}), 404
+        view = {k: state[k] for k in ("done", "total", "finished", "result", "error", "status")}
+    return jsonify(view), 200
+
+
+_JOBS: dict[str, dict[str, Any]] = {}
+_JOBS_LOCK = threading.Lock()
+#: finished replay jobs are forgotten after this many seconds
+JOB_KEEP = 3600
+
+
+def _start_replay(eng: Runtime, who: Actor, files: Any, departments: list[str] | None) -> str:
+    job = secrets.token_urlsafe(12)
+    now = time.monotonic()
+    with _JOBS_LOCK:
+        for key in [k for k, v in _JOBS.items() if v["finished"] and now - v["at"] > JOB_KEEP]:
+            del _JOBS[key]
+        _JOBS[job] = {"owner": who.username, "done": 0, "total": None, "finished": False, "result": None,
+                      "error": None, "status": 200, "at": now}
+
+    def progress(done: int, total: int) -> None:
+        with _JOBS_LOCK:
+            _JOBS[job].update(done=done, total=total)
+
+    def run() -> None:
+        result: Any = None
+        error: dict[str, Any] | None = None
+        status = 200
+        try:
+            result = model_changes.replay_change(eng, who, files, departments, progress)
+        except DomainError as exc:
+            error = {"error": exc.code, "message": exc.message,
+                     "fields": {str(k): str(v) for k, v in exc.fields.items()}}
+            status = domain_status(exc)
+        except Exception as exc:  # noqa: BLE001  (reported to the page; the thread must not die silently)
+            error = {"error": "internal", "message": f"回放失败：{type(exc).__name__}", "fields": {}}
+            status = 500
+        with _JOBS_LOCK:
+            _JOBS[job].update(finished=True, result=result, error=error, status=status, at=time.monotonic())
+
+    threading.Thread(target=run, name=f"model-replay-{job}", daemon=True).start()
+    return job
 
 
 @pages.post("/models/changes/deploy")

@@ -250,6 +250,27 @@
       });
     }
 
+    // the replay runs in the background: its progress is polled and shown as a bar, then the report
+    function poll(job) {
+      var bar = document.getElementById("replay-progress");
+      bar.hidden = false;
+      bar.removeAttribute("value");
+      return new Promise(function (resolve) {
+        function tick() {
+          call("GET", "/changes/replay/" + encodeURIComponent(job)).then(function (r) {
+            if (!r.ok) { bar.hidden = true; say(r.data.message || "回放失败"); resolve(null); return; }
+            var s = r.data;
+            if (s.total) { bar.max = s.total; bar.value = s.done; say("正在回放：" + s.done + " / " + s.total + "件"); }
+            if (!s.finished) { window.setTimeout(tick, 300); return; }
+            bar.hidden = true;
+            if (s.error) { say(s.error.message || "回放失败"); resolve(null); return; }
+            resolve(s.result);
+          }).catch(function (e) { bar.hidden = true; say("回放失败：" + e.message); resolve(null); });
+        }
+        tick();
+      });
+    }
+
     function save() {
       if (!current) return;
       saveButton.disabled = true;
@@ -270,10 +291,13 @@
           say("校验通过，正在用历史案件回放……");
           return call("POST", "/changes/replay", { files: files }).then(function (rr) {
             if (!rr.ok) { say(rr.data.message || "回放失败"); return; }
-            showReplay(rr.data);
-            replayed = { xml: out.xml, replay_id: rr.data.replay_id };
-            deployButton.disabled = false;
-            say("回放完成：" + rr.data.summary.identical + "件一致，" + rr.data.summary.diverged + "件不同");
+            return poll(rr.data.job).then(function (report) {
+              if (!report) return;
+              showReplay(report);
+              replayed = { xml: out.xml, replay_id: report.replay_id };
+              deployButton.disabled = false;
+              say("回放完成：" + report.summary.identical + "件一致，" + report.summary.diverged + "件不同");
+            });
           });
         });
       }).catch(function (e) { say("保存失败：" + e.message); })
