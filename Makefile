@@ -10,7 +10,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # htmx, bpmn-js and echarts from the npm registry (package-lock.json) into web/static/vendor/ (git-ignored)
-$(VENDOR): package.json package-lock.json tools/web-assets.sh
+$(VENDOR): package.json package-lock.json tools/web-assets.sh tools/build-modeler.mjs $(wildcard web/static/js/modeler*.js) \
+		web/static/js/spiffworkflow-moddle.json
 	bash tools/web-assets.sh
 
 .PHONY: install run test
