@@ -1,7 +1,7 @@
 """Administration pages (系统管理, role admin): users, departments (with the claimant's details forms 5–7 print), the
 holiday table and the settings. Each form posts with its CSRF token; a refusal re-renders the form with the message
 next to its field and everything typed kept. The changes are the services' (audited there): ``admin_users``,
-``admin_departments``, ``holiday_admin``, ``admin_settings``."""
+``admin_departments``, ``holiday_admin``, ``settings``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from engine.auth.users import ROLES
 from engine.common import clock
 from engine.common.errors import Forbidden, NotFound, ValidationFailed
-from engine.services import admin_departments, admin_settings, admin_users, directory, holiday_admin
+from engine.services import admin_departments, admin_users, directory, holiday_admin, settings
 
 from . import actor, pages, runtime
 from .labels import ROLES as ROLE_NAMES
@@ -248,7 +248,7 @@ def admin_holidays_save(year: int) -> Response | tuple[str, int]:
 
 def _settings_page(values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                    message: str | None = None) -> str:
-    current = admin_settings.get_settings(runtime(), actor())
+    current = settings.get_settings(runtime(), actor())
     if values:
         current = {**current, **values}
     return render_template("admin/settings.html", settings=current, errors=errors or {}, message=message)
@@ -265,7 +265,7 @@ def admin_settings_reminders() -> Response | tuple[str, int]:
     typed: dict[str, str] = {}
     days: dict[str, int] = {}
     errors: dict[str, str] = {}
-    for name in admin_settings.DEADLINE_LABELS:
+    for name in settings.DEADLINE_LABELS:
         raw = request.form.get(f"reminder_days.{name}", "").strip()
         typed[name] = raw
         if not (raw.isascii() and raw.isdigit()) or int(raw) > 365:
@@ -275,7 +275,7 @@ def admin_settings_reminders() -> Response | tuple[str, int]:
     if errors:
         return _settings_page({"reminder_days": typed}, errors, "提醒天数填写有误"), 422
     try:
-        admin_settings.save_setting(runtime(), actor(), "reminder_days", days)
+        settings.save_setting(runtime(), actor(), "reminder_days", days)
     except ValidationFailed as exc:
         return _settings_page({"reminder_days": typed}, _fields(exc), exc.message), 422
     flash("已保存提醒天数", "success")
@@ -287,7 +287,7 @@ def admin_settings_number_format() -> Response | tuple[str, int]:
     _require_admin()
     value = request.form.get("case_number_format", "").strip()
     try:
-        admin_settings.save_setting(runtime(), actor(), "case_number_format", value)
+        settings.save_setting(runtime(), actor(), "case_number_format", value)
     except ValidationFailed as exc:
         return _settings_page({"case_number_format": value}, _fields(exc), exc.message), 422
     flash("已保存案件编号格式", "success")
