@@ -21,7 +21,7 @@ from engine.store.runtime import Runtime
 
 def _view(i: Incident) -> dict[str, Any]:
     return {"id": i.id, "instance_id": i.instance_id, "case_id": i.case_id, "element": i.element_id,
-            "message": i.message, "created_at": i.created_at.isoformat(),
+            "message": i.message, "detail": i.detail, "created_at": i.created_at.isoformat(),
             "resolved_at": i.resolved_at.isoformat() if i.resolved_at else None}
 
 

@@ -275,6 +275,8 @@ class Incident(Base):
     case_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     element_id: Mapped[str] = mapped_column(String(80))
     message: Mapped[str] = mapped_column(Text)
+    # the technical cause (exception types and messages, the sandbox's detail): for supervisors, never the officer
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     resolved_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
