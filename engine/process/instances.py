@@ -125,7 +125,7 @@ def advance(run: Run, action: Callable[[BpmnWorkflow], None], fire_timers: bool 
         run.wf = load_state(checkpoint, _bundle_json(run.runtime, run.session, run.instance.bundle_id),
                             run.script_engine)
         incident = Incident(instance_id=run.instance.id, case_id=run.instance.case_id, element_id=element_of(exc),
-                            message=describe(exc), created_at=clock.now())
+                            message=describe(exc), detail=_technical_detail(exc), created_at=clock.now())
         run.session.add(incident)
         run.session.flush()
         audit.record(run.session, who=run.actor.username, event_name="incident", case_id=run.instance.case_id,
@@ -133,6 +133,21 @@ def advance(run: Run, action: Callable[[BpmnWorkflow], None], fire_timers: bool 
                      detail={"message": incident.message})
     project(run)
     return incident
+
+
+def _technical_detail(exc: BaseException) -> str:
+    """What a supervisor needs to find the cause: each exception of the chain with its type (the sandbox's own
+    detail where there is one); the person who acted sees only :func:`describe`'s short message."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(parts) < 8:
+        seen.add(id(current))
+        detail = getattr(current, "detail", None)
+        parts.append(f"{type(current).__name__}: {detail or current}")
+        inner = getattr(current, "exception", None)
+        current = current.__cause__ or (inner if isinstance(inner, BaseException) else None)
+    return " ← ".join(parts)[:4000]
 
 
 def project(run: Run) -> None:

@@ -106,6 +106,7 @@ def test_data_dependent_work_ends_as_an_incident_without_side_effects(runtime, t
         incident = s.execute(select(Incident).where(Incident.instance_id == run.instance.id)).scalar_one()
         assert incident.element_id == "compute"
         assert "Traceback" not in incident.message and len(incident.message) < 300
+        assert incident.detail and "Sandbox" in incident.detail  # the technical cause, kept for supervisors
         assert run.wf.get_tasks()  # the instance is saved where it stopped
     with runtime.db.transaction() as s:  # ordinary data runs through
         run = start_instance(runtime, s, "probe", SYSTEM, {"times": 3})

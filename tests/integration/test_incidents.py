@@ -23,6 +23,7 @@ def test_failing_service_task_keeps_the_approval_and_retry_resumes(runtime):
     assert "serial" in out["incident"]["message"]
     message = out["incident"]["message"]
     assert message.startswith("案件编号格式") and ". :" not in message and message.count("无效") == 1  # said once, in Chinese
+    assert "detail" not in out["incident"]  # the technical detail is for supervisors only
     view = case.view()
     assert "approve_claim_start_department" not in [t["task"] for t in view["tasks"]]  # the approval is kept
     assert view["variables"]["claim_start_department"]["approved"] is True
@@ -31,6 +32,7 @@ def test_failing_service_task_keeps_the_approval_and_retry_resumes(runtime):
     supervisor = get_actor(runtime, "supervisor1")
     open_ = incidents.open_incidents(runtime, supervisor, case.id)
     assert len(open_) == 1 and open_[0]["element"] == "give_case_number"
+    assert "ValueError" in open_[0]["detail"] and "KeyError" in open_[0]["detail"]
     with pytest.raises(Forbidden):
         incidents.retry(runtime, case.officer, open_[0]["id"])
     again = incidents.retry(runtime, supervisor, open_[0]["id"])  # still broken: a new incident, not a crash
