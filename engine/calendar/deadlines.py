@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from engine.calendar.holidays import day_table
@@ -21,6 +23,20 @@ def _as_date(value: Any, what: str) -> date:
         return as_date(value)
     except ValueError as exc:
         raise ValidationFailed(f"{what}不是有效日期：{value!r}", {what: "日期无效"}) from exc
+
+
+_COLUMNS = ("id", "name", "label", "due_on", "basis", "paused_days", "state", "provisional", "start_event", "start_on",
+            "length", "unit", "group_no")
+
+
+_Stored = namedtuple("_Stored", _COLUMNS)  # type: ignore[misc]
+
+
+@lru_cache(maxsize=8192)
+def _stored_view(values: tuple[Any, ...]) -> dict[str, Any]:
+    """``_view`` of a stored row given as its column values (the same values, the same view; copy before use)."""
+    stored: Any = _Stored(*values)
+    return _view(stored)
 
 
 def _view(row: Deadline) -> dict[str, Any]:
@@ -112,10 +128,23 @@ def close(session: Session, case_id: int, group_no: int | None, name: str) -> di
 
 
 def for_case(session: Session, case_id: int) -> list[dict[str, Any]]:
+    """Every period of the case, oldest first (read as columns: the case view asks for it after every step)."""
     today = clock.today()
     out = []
-    for row in session.execute(select(Deadline).where(Deadline.case_id == case_id).order_by(Deadline.id)).scalars():
-        view = _view(row)
+    columns = Deadline.__table__.c
+    held = {}
+    for obj in session.identity_map.values():
+        identity = inspect(obj).identity if isinstance(obj, Deadline) else None
+        if identity is not None:
+            held[identity[0]] = obj
+    query = select(*(columns[name] for name in _COLUMNS)).where(Deadline.case_id == case_id).order_by(Deadline.id)
+    for found in session.execute(query):
+        row: Any = held.get(found.id)  # a row this transaction wrote reads as written
+        if row is None:
+            row = found
+            view = dict(_stored_view(tuple(found)))
+        else:
+            view = _view(row)
         view["group"] = row.group_no
         view["overdue"] = row.state == "running" and today > row.due_on
         out.append(view)

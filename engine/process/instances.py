@@ -7,16 +7,19 @@ was after the person's action, and an incident names the element and the real er
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from engine.calendar.deadlines import any_overdue
@@ -32,11 +35,13 @@ from engine.process.workflow import (
     dump_state,
     element_of,
     end_event_properties,
+    in_tree_order,
     load_state,
     new_workflow,
     properties,
     ready_user_tasks,
     run_engine,
+    saved_as,
     waiting_timers,
 )
 from engine.store import audit
@@ -64,6 +69,8 @@ class Run:
     case: Case | None
     wf: BpmnWorkflow
     script_engine: CaseScriptEngine
+    #: The spec bundle the workflow was opened on (its id and serialized specs).
+    bundle: tuple[int, str] | None = None
 
 
 def _script_engine(run_holder: list[Run]) -> CaseScriptEngine:
@@ -80,13 +87,107 @@ def _bundle_json(runtime: Runtime, session: Session, bundle_id: int) -> str:
     return runtime.bundle_specs(bundle_id, load)
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Loaded instances kept between transactions
+#
+# Loading a case's workflow rebuilds every task of every obligor group's subprocesses: the cost grows with the
+# number of groups although a step touches one. After a commit the workflow object is therefore kept (per process,
+# a few instances); the next use case on the instance takes it instead of loading the state again — only when the
+# stored state is still exactly the text this object was saved as (any other writer, another process or a rolled
+# back transaction makes it differ) and the object did not change since. A taken object belongs to that use case
+# alone; it comes back after its transaction commits.
+# ---------------------------------------------------------------------------------------------------------------
+
+#: At most this many instances are kept, and at most this many tasks in all (a case of 50 obligor groups holds
+#: about 3,500 tasks, some 45 MB): the least recently used go first.
+KEPT_INSTANCES = 32
+KEPT_TASKS = 12_000
+
+
+@dataclass
+class _Kept:
+    state: str
+    bundle_id: int
+    bundle: str
+    wf: BpmnWorkflow
+    tasks: int = 0
+
+
+class _KeptWorkflows:
+    def __init__(self, size: int, tasks: int) -> None:
+        self.size, self.tasks = size, tasks
+        self.entries: OrderedDict[tuple[str, int], _Kept] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def take(self, key: tuple[str, int], state: str, bundle_id: int, bundle: str) -> BpmnWorkflow | None:
+        with self.lock:
+            kept = self.entries.pop(key, None)
+        if kept is None or kept.bundle_id != bundle_id or not (kept.bundle is bundle or kept.bundle == bundle):
+            return None
+        if not (kept.state is state or kept.state == state):
+            return None
+        return kept.wf
+
+    def put(self, key: tuple[str, int], kept: _Kept) -> None:
+        kept.tasks = len(kept.wf.tasks) + sum(len(sp.tasks) for sp in kept.wf.subprocesses.values())
+        if kept.tasks > self.tasks:
+            return
+        with self.lock:
+            self.entries.pop(key, None)
+            self.entries[key] = kept
+            while len(self.entries) > self.size or sum(k.tasks for k in self.entries.values()) > self.tasks:
+                self.entries.popitem(last=False)
+
+
+_KEPT = _KeptWorkflows(KEPT_INSTANCES, KEPT_TASKS)
+_RUNS = "eco_process_runs"  # session.info: the runs opened in the session's transaction
+
+
+def _key(runtime: Runtime, instance_id: int) -> tuple[str, int]:
+    return runtime.config.database_url, instance_id
+
+
+def _watch(run: Run) -> None:
+    """Keep the run's workflow for the next transaction once this one commits."""
+    runs: list[Run] | None = run.session.info.get(_RUNS)
+    if runs is None:
+        runs = run.session.info[_RUNS] = []
+        event.listen(run.session, "after_commit", _after_commit)
+    runs.append(run)
+
+
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint, not the transaction
+    runs: list[Run] = session.info.pop(_RUNS, None) or []
+    kept: set[int] = set()
+    for run in reversed(runs):  # an instance opened twice: the later run is likelier to hold what was saved
+        inst = run.instance
+        if inst.id in kept:
+            continue
+        state = inst.__dict__.get("state")  # what was committed (never a lazy load after the commit)
+        if run.bundle is None or run.bundle[0] != inst.__dict__.get("bundle_id"):
+            continue  # moved to another version in this transaction: loaded afresh next time
+        if not isinstance(state, str) or not saved_as(run.wf, state):
+            continue
+        kept.add(inst.id)
+        run.wf.script_engine = None  # let go of this transaction's session; the next run sets its own
+        _KEPT.put(_key(run.runtime, inst.id), _Kept(state, run.bundle[0], run.bundle[1], run.wf))
+
+
 def open_run(runtime: Runtime, session: Session, instance: ProcessInstance, actor: Actor) -> Run:
     holder: list[Run] = []
     script_engine = _script_engine(holder)
-    wf = load_state(instance.state, _bundle_json(runtime, session, instance.bundle_id), script_engine)
+    bundle = _bundle_json(runtime, session, instance.bundle_id)
+    wf = _KEPT.take(_key(runtime, instance.id), instance.state, instance.bundle_id, bundle)
+    if wf is None:
+        wf = load_state(instance.state, bundle, script_engine)
+    else:
+        wf.script_engine = script_engine
     case = session.get(Case, instance.case_id) if instance.case_id is not None else None
-    run = Run(runtime, session, actor, instance, case, wf, script_engine)
+    run = Run(runtime, session, actor, instance, case, wf, script_engine, (instance.bundle_id, bundle))
     holder.append(run)
+    _watch(run)
     return run
 
 
@@ -95,17 +196,19 @@ def start_instance(runtime: Runtime, session: Session, process_id: str, actor: A
     bundle = bundle_for(session, process_id)
     holder: list[Run] = []
     script_engine = _script_engine(holder)
-    loaded = new_workflow(_bundle_json(runtime, session, bundle.id), script_engine)
+    bundle_text = _bundle_json(runtime, session, bundle.id)
+    loaded = new_workflow(bundle_text, script_engine)
     now = clock.now()
     instance = ProcessInstance(case_id=case.id if case else None, department_id=department, process_id=process_id,
                                bundle_id=bundle.id, state="", created_at=now, updated_at=now)
     session.add(instance)
     session.flush()
-    run = Run(runtime, session, actor, instance, case, loaded, script_engine)
+    run = Run(runtime, session, actor, instance, case, loaded, script_engine, (bundle.id, bundle_text))
     holder.append(run)
     start = loaded.get_tasks(state=TaskState.READY)[0]
     start.data.update(data)
     advance(run, lambda wf: None)
+    _watch(run)
     return run
 
 
@@ -154,15 +257,15 @@ def project(run: Run) -> None:
     """Bring the inbox, the waiting timers, the case's stage and status in line with the workflow; save it."""
     s, inst, wf = run.session, run.instance, run.wf
     now = clock.now()
-    ready = {str(t.id): t for t in ready_user_tasks(wf)}
-    open_rows = {r.id: r for r in s.execute(select(HumanTask).where(
-        HumanTask.instance_id == inst.id, HumanTask.state == "open")).scalars()}
-    for task_id, row in open_rows.items():
-        if task_id not in ready:
+    ready = {str(t.id): t for t in ready_user_tasks(wf, ordered=False)}
+    open_ids = set(s.execute(select(HumanTask.id).where(
+        HumanTask.instance_id == inst.id, HumanTask.state == "open")).scalars())
+    for task_id in open_ids - ready.keys():
+        row = s.get(HumanTask, task_id)
+        if row is not None:
             row.state = "cancelled"
-    for task_id, task in ready.items():
-        if task_id in open_rows:
-            continue
+    for task in in_tree_order(wf, [t for task_id, t in ready.items() if task_id not in open_ids]):
+        task_id = str(task.id)
         if s.get(HumanTask, task_id) is not None:
             continue
         props = properties(task)
@@ -204,27 +307,45 @@ def project(run: Run) -> None:
 
 def _project_timers(run: Run) -> None:
     s = run.session
-    current = {r.id: r for r in s.execute(select(WaitingTimer).where(
-        WaitingTimer.instance_id == run.instance.id)).scalars()}
+    current: dict[str, datetime] = {}
+    for key, registered_due in s.execute(select(WaitingTimer.id, WaitingTimer.due_at).where(
+            WaitingTimer.instance_id == run.instance.id)):
+        current[key] = registered_due
     seen = set()
-    for task, due in waiting_timers(run.wf):
+    timers = waiting_timers(run.wf, ordered=False)
+    if sum(str(task.id) not in current for task, _ in timers) > 1:  # new rows are written in the tree's order
+        order = {task.id: n for n, task in enumerate(in_tree_order(run.wf, [task for task, _ in timers]))}
+        timers.sort(key=lambda pair: order.get(pair[0].id, len(order)))
+    for task, due in timers:
         key = str(task.id)
         seen.add(key)
         due_at = _parse_due(due)
         if due_at is None:
             continue
-        row = current.get(key)
-        if row is None:
+        if key not in current:
             s.add(WaitingTimer(id=key, instance_id=run.instance.id, case_id=run.instance.case_id,
                                bpmn_id=task.task_spec.name, due_at=due_at, registered_at=clock.real_now()))
-        elif row.due_at != due_at:
-            row.due_at, row.registered_at = due_at, clock.real_now()
-    for key, row in current.items():
-        if key not in seen:
+        elif current[key] != due_at:
+            row = s.get(WaitingTimer, key)
+            if row is not None and row.due_at != due_at:
+                row.due_at, row.registered_at = due_at, clock.real_now()
+    for key in current.keys() - seen:
+        row = s.get(WaitingTimer, key)
+        if row is not None:
             s.delete(row)
 
 
 def _parse_due(value: str) -> datetime | None:
+    # A recurring interval without a start is counted from now; any other text always means the same moment.
+    return _parse_due_text(value) if value.upper().startswith("R") else _parse_fixed_due(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_fixed_due(value: str) -> datetime | None:
+    return _parse_due_text(value)
+
+
+def _parse_due_text(value: str) -> datetime | None:
     try:
         parsed = TimerEventDefinition.parse_time_or_duration(value)
     except Exception:
@@ -248,11 +369,17 @@ def _project_case(run: Run) -> None:
     # A case only moves forward: while it waits on an engine step (or an incident) its open tasks may all be
     # earlier side tasks, which must not pull the stage back.
     case.stage = _furthest(case.stage, stages)
-    for group in s.execute(select(ObligorGroup).where(ObligorGroup.case_id == case.id)).scalars():
-        group_stages = [st for (st,) in s.execute(select(HumanTask.stage).where(
-            HumanTask.instance_id == run.instance.id, HumanTask.state == "open",
-            HumanTask.group_no == group.group_no))]
-        group.stage = _furthest(group.stage, group_stages)
+    by_group: dict[int | None, list[str]] = {}
+    for group_no, stage in s.execute(select(HumanTask.group_no, HumanTask.stage).where(
+            HumanTask.instance_id == run.instance.id, HumanTask.state == "open", HumanTask.group_no.is_not(None))):
+        by_group.setdefault(group_no, []).append(stage)
+    for group_no, stage in s.execute(select(ObligorGroup.group_no, ObligorGroup.stage).where(
+            ObligorGroup.case_id == case.id)).all():
+        furthest = _furthest(stage, by_group.get(group_no, []))
+        if furthest != stage:
+            group = s.get(ObligorGroup, (case.id, group_no))
+            if group is not None:
+                group.stage = furthest
     if run.wf.is_completed():
         status = end_event_properties(run.wf).get("case_status")
         if status and case.status != status:
