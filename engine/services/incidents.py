@@ -37,22 +37,12 @@ def open_incidents(runtime: Runtime, actor: Actor, case_id: int | None = None) -
 
 def retry(runtime: Runtime, actor: Actor, incident_id: int) -> dict[str, Any]:
     """Run the engine again from where it stopped; resolved when it gets past the failing element."""
-    if not (actor.has("supervisor") or actor.has("admin")):
-        raise Forbidden("只有督办人员或管理员可以重试流程异常")
     with runtime.db.transaction() as s:
-        incident = s.get(Incident, incident_id)
-        if incident is None:
-            raise NotFound("流程异常记录不存在")
-        if incident.resolved_at is not None:
-            raise Conflict("该异常已处理")
-        inst = s.get(ProcessInstance, incident.instance_id)
-        if inst is None:
-            raise NotFound("流程实例不存在")
+        incident, run = _open_incident(runtime, s, actor, incident_id, "重试流程异常")
         incident.resolved_at, incident.resolved_by = clock.now(), actor.username
         s.flush()
-        run = open_run(runtime, s, inst, actor)
         again = advance(run, lambda wf: None)
-        audit.record(s, who=actor.username, event_name="note", case_id=inst.case_id, task=incident.element_id,
+        audit.record(s, who=actor.username, event_name="note", case_id=incident.case_id, task=incident.element_id,
                      title="重试流程异常" + ("（仍失败）" if again else "（已恢复）"),
                      detail={"incident": incident.id, "again": again.message if again else None})
         return {"resolved": again is None, "incident": _view(again) if again else None}
